@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# make test: every test, including the end-to-end ones, against PostgreSQL and a private tansu
+# broker on 127.0.0.1:19092 (fresh storage each run, stopped on exit), then the chart check.
+set -euo pipefail
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+TEST_BROKER_PORT=19092
+TEST_BROKER_DIR="$RUN_DIR/test-broker"
+
+cleanup() {
+	local rc=$?
+	trap - EXIT
+	stop_pidfile "$TEST_BROKER_DIR/broker.pid" tansu 10 || true
+	if [[ ${RENDA_PG_STARTED:-0} == 1 ]]; then
+		stop_private_pg || true
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ensure_pg
+ensure_tansu_installed
+
+# A broker left by an interrupted run would hold the port and the storage.
+stop_pidfile "$TEST_BROKER_DIR/broker.pid" tansu 10
+if tcp_open 127.0.0.1 "$TEST_BROKER_PORT"; then
+	die "127.0.0.1:$TEST_BROKER_PORT is taken by another process; the test broker needs it"
+fi
+rm -rf "$TEST_BROKER_DIR"
+mkdir -p "$TEST_BROKER_DIR"
+start_broker "$TEST_BROKER_PORT" "sqlite://tansu.db" "$TEST_BROKER_DIR"
+create_topics "127.0.0.1:$TEST_BROKER_PORT" "$SEED_COUNTIES"
+
+log "cargo build --workspace --bins"
+cargo_cmd build --workspace --bins
+
+log "cargo test --workspace (kafka 127.0.0.1:$TEST_BROKER_PORT, postgres $RENDA_PG_URL)"
+RENDA_TEST_KAFKA_BROKERS="127.0.0.1:$TEST_BROKER_PORT" RENDA_TEST_PG_URL="$RENDA_PG_URL" \
+	cargo_cmd test --workspace
+
+log "bash deploy/chart/check.sh"
+bash deploy/chart/check.sh
+
+log "all tests passed"

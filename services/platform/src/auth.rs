@@ -1,0 +1,293 @@
+//! Authentication and scope: a JWT (RS256 in production, HS256 on the local stack) with
+//! `sub`, `name`, `roles`, `counties` and, for agency users, `agency`.
+//!
+//! The gateway verifies it and forwards it; every service verifies it again and checks
+//! role and county scope itself.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use tonic::metadata::MetadataMap;
+
+use crate::config::JwtKey;
+use crate::counties::CountyCode;
+
+/// Who acts: the roles of DESIGN.md §1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Deputy,
+    Staff,
+    Agency,
+    Liaison,
+    Citizen,
+    Evaluator,
+    /// Another government system pushing records in.
+    System,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deputy => "deputy",
+            Self::Staff => "staff",
+            Self::Agency => "agency",
+            Self::Liaison => "liaison",
+            Self::Citizen => "citizen",
+            Self::Evaluator => "evaluator",
+            Self::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "deputy" => Self::Deputy,
+            "staff" => Self::Staff,
+            "agency" => Self::Agency,
+            "liaison" => Self::Liaison,
+            "citizen" => Self::Citizen,
+            "evaluator" => Self::Evaluator,
+            "system" => Self::System,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The claims Renda tokens carry.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub counties: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    pub exp: i64,
+    #[serde(default)]
+    pub iat: i64,
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub id: String,
+    pub name: String,
+    pub roles: BTreeSet<Role>,
+    pub counties: BTreeSet<String>,
+    pub agency: Option<String>,
+    /// The bearer token as received, for forwarding to other services.
+    pub token: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("missing bearer token")]
+    Missing,
+    #[error("invalid token: {0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Forbidden(String),
+}
+
+impl AuthError {
+    pub fn to_status(&self) -> tonic::Status {
+        match self {
+            Self::Missing | Self::Invalid(_) => tonic::Status::unauthenticated(self.to_string()),
+            Self::Forbidden(_) => tonic::Status::permission_denied(self.to_string()),
+        }
+    }
+}
+
+impl Caller {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Refuses a request about a county the token does not grant.
+    pub fn require_county(&self, county: &CountyCode) -> Result<(), AuthError> {
+        if self.counties.contains(county.as_str()) {
+            Ok(())
+        } else {
+            Err(AuthError::Forbidden(format!("the token does not grant county {county}")))
+        }
+    }
+
+    /// Refuses a caller with none of `roles`.
+    pub fn require_any_role(&self, roles: &[Role]) -> Result<(), AuthError> {
+        if roles.iter().any(|r| self.has_role(*r)) {
+            Ok(())
+        } else {
+            let wanted = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ");
+            Err(AuthError::Forbidden(format!("this needs the role {wanted}")))
+        }
+    }
+
+    /// Inbox addresses of this caller: `user:<sub>` and `role:<role>` for each role.
+    pub fn recipients(&self) -> Vec<String> {
+        std::iter::once(format!("user:{}", self.id))
+            .chain(self.roles.iter().map(|r| format!("role:{r}")))
+            .collect()
+    }
+}
+
+/// Verifies bearer tokens.
+#[derive(Clone)]
+pub struct Verifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier").field("algorithms", &self.validation.algorithms).finish()
+    }
+}
+
+impl Verifier {
+    pub fn new(key: &JwtKey) -> Result<Self, jsonwebtoken::errors::Error> {
+        let (key, algorithm) = match key {
+            JwtKey::Hs256 { secret } => (DecodingKey::from_secret(secret.as_bytes()), Algorithm::HS256),
+            JwtKey::Rs256 { public_key_pem } => (DecodingKey::from_rsa_pem(public_key_pem.as_bytes())?, Algorithm::RS256),
+        };
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = 30;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Ok(Self { key, validation })
+    }
+
+    /// Verifies a raw token.
+    pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let claims = data.claims;
+        if claims.sub.trim().is_empty() {
+            return Err(AuthError::Invalid("empty sub".into()));
+        }
+        Ok(Caller {
+            id: claims.sub,
+            name: claims.name,
+            roles: claims.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            counties: claims.counties.into_iter().collect(),
+            agency: claims.agency,
+            token: token.to_owned(),
+        })
+    }
+
+    /// Verifies the `authorization: Bearer …` metadata of a gRPC request.
+    pub fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, AuthError> {
+        let value = metadata.get("authorization").ok_or(AuthError::Missing)?;
+        let value = value.to_str().map_err(|_| AuthError::Invalid("authorization is not ASCII".into()))?;
+        let token = bearer_token(value).ok_or_else(|| AuthError::Invalid("authorization is not a Bearer token".into()))?;
+        self.verify(token)
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header value.
+pub fn bearer_token(header_value: &str) -> Option<&str> {
+    let (scheme, token) = header_value.trim().split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
+/// Signs tokens: the local stack's dev login and tests. Production tokens come from the province's IdP.
+#[derive(Clone)]
+pub struct Issuer {
+    key: EncodingKey,
+    algorithm: Algorithm,
+}
+
+impl Issuer {
+    pub fn hs256(secret: &str) -> Self {
+        Self { key: EncodingKey::from_secret(secret.as_bytes()), algorithm: Algorithm::HS256 }
+    }
+
+    pub fn rs256(private_key_pem: &str) -> Result<Self, jsonwebtoken::errors::Error> {
+        Ok(Self { key: EncodingKey::from_rsa_pem(private_key_pem.as_bytes())?, algorithm: Algorithm::RS256 })
+    }
+
+    pub fn issue(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
+        jsonwebtoken::encode(&Header::new(self.algorithm), claims, &self.key)
+    }
+}
+
+impl Claims {
+    /// Claims valid for `ttl` from now.
+    pub fn new(
+        sub: impl Into<String>,
+        name: impl Into<String>,
+        roles: &[Role],
+        counties: &[&str],
+        agency: Option<String>,
+        ttl: chrono::Duration,
+    ) -> Self {
+        let now = chrono::Utc::now().timestamp();
+        Self {
+            sub: sub.into(),
+            name: name.into(),
+            roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            counties: counties.iter().map(|c| (*c).to_owned()).collect(),
+            agency,
+            exp: now + ttl.num_seconds(),
+            iat: now,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef-test";
+
+    fn verifier() -> Verifier {
+        Verifier::new(&JwtKey::Hs256 { secret: SECRET.into() }).expect("key")
+    }
+
+    fn token(counties: &[&str], ttl_secs: i64) -> String {
+        let claims = Claims::new("u1", "王芳", &[Role::Staff], counties, None, chrono::Duration::seconds(ttl_secs));
+        Issuer::hs256(SECRET).issue(&claims).expect("sign")
+    }
+
+    #[test]
+    fn a_valid_token_yields_the_caller_and_its_scope() {
+        let caller = verifier().verify(&token(&["330521"], 600)).expect("valid");
+        assert!(caller.has_role(Role::Staff));
+        let deqing: CountyCode = "330521".parse().expect("county");
+        let yiwu: CountyCode = "330782".parse().expect("county");
+        assert!(caller.require_county(&deqing).is_ok());
+        assert!(matches!(caller.require_county(&yiwu), Err(AuthError::Forbidden(_))));
+        assert!(caller.require_any_role(&[Role::Deputy]).is_err());
+        assert_eq!(caller.recipients(), vec!["user:u1".to_owned(), "role:staff".to_owned()]);
+    }
+
+    #[test]
+    fn expired_forged_and_malformed_tokens_are_refused() {
+        assert!(matches!(verifier().verify(&token(&["330521"], -600)), Err(AuthError::Invalid(_))));
+        let forged = Issuer::hs256("another-secret-of-16+")
+            .issue(&Claims::new("u1", "", &[Role::Staff], &["330521"], None, chrono::Duration::seconds(60)))
+            .expect("sign");
+        assert!(matches!(verifier().verify(&forged), Err(AuthError::Invalid(_))));
+        assert!(matches!(verifier().verify("not-a-jwt"), Err(AuthError::Invalid(_))));
+        let mut md = MetadataMap::new();
+        assert_eq!(verifier().authenticate(&md).unwrap_err(), AuthError::Missing);
+        md.insert("authorization", "Basic abc".parse().expect("ascii"));
+        assert!(matches!(verifier().authenticate(&md), Err(AuthError::Invalid(_))));
+    }
+
+    #[test]
+    fn bearer_header_parsing() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("abc"), None);
+    }
+}
