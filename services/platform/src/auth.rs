@@ -13,6 +13,7 @@ use tonic::metadata::MetadataMap;
 
 use crate::config::JwtKey;
 use crate::counties::CountyCode;
+use crate::error::{ErrorClass, FieldViolation};
 
 /// Who acts: the roles of DESIGN.md §1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -100,12 +101,37 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    pub fn to_status(&self) -> tonic::Status {
+    pub fn class(&self) -> ErrorClass<'static> {
         match self {
-            Self::Missing | Self::Invalid(_) => tonic::Status::unauthenticated(self.to_string()),
-            Self::Forbidden(_) => tonic::Status::permission_denied(self.to_string()),
+            Self::Missing | Self::Invalid(_) => ErrorClass::Unauthenticated,
+            Self::Forbidden(_) => ErrorClass::PermissionDenied,
         }
     }
+}
+
+/// Why a request could not be scoped to a county.
+#[derive(Debug, thiserror::Error)]
+pub enum ScopeError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("invalid request: {0}")]
+    County(FieldViolation),
+}
+
+impl ScopeError {
+    pub fn class(&self) -> ErrorClass<'_> {
+        match self {
+            Self::Auth(e) => e.class(),
+            Self::County(v) => ErrorClass::InvalidArgument(std::slice::from_ref(v)),
+        }
+    }
+}
+
+/// An authenticated caller acting in a county its token grants.
+#[derive(Debug, Clone)]
+pub struct Scoped {
+    pub caller: Caller,
+    pub county: CountyCode,
 }
 
 impl Caller {
@@ -181,6 +207,14 @@ impl Verifier {
             agency: claims.agency,
             token: token.to_owned(),
         })
+    }
+
+    /// Authenticates the request, then checks that `county` is a known county the token grants.
+    pub fn scoped(&self, metadata: &MetadataMap, county: &str) -> Result<Scoped, ScopeError> {
+        let caller = self.authenticate(metadata)?;
+        let county: CountyCode = county.parse().map_err(|reason| ScopeError::County(FieldViolation::new("county", reason)))?;
+        caller.require_county(&county)?;
+        Ok(Scoped { caller, county })
     }
 
     /// Verifies the `authorization: Bearer …` metadata of a gRPC request.

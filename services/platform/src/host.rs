@@ -248,3 +248,58 @@ fn grpc_span<B>(request: &http::Request<B>) -> tracing::Span {
     telemetry::set_parent_from_traceparent(&span, traceparent);
     span
 }
+
+/// A service process as `run_main` drives it.
+pub trait ServiceApp: Sized + Send + 'static {
+    /// Name in topics, databases and consumer groups, e.g. `suggestion`.
+    const SERVICE: &'static str;
+    const GRPC_PORT: u16;
+    const ADMIN_PORT: u16;
+
+    fn build(config: ServiceConfig) -> impl Future<Output = anyhow::Result<Self>> + Send;
+    fn run(self, signal: impl Future<Output = ()> + Send + 'static) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// The whole of a service's `main`: telemetry, typed config, build, serve until SIGTERM, drain, flush.
+/// A bad configuration exits with status 2 naming the variable; a failure to start or serve with 1.
+pub fn run_main<A: ServiceApp>() -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let telemetry = match telemetry::init(A::SERVICE) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("renda-{}: {e}", A::SERVICE);
+                return ExitCode::from(2);
+            }
+        };
+        let config = match ServiceConfig::from_env(A::SERVICE, A::GRPC_PORT, A::ADMIN_PORT) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(variable = %e.variable, reason = %e.reason, "invalid configuration");
+                eprintln!("renda-{}: {e}", A::SERVICE);
+                telemetry.shutdown();
+                return ExitCode::from(2);
+            }
+        };
+        let result = match A::build(config).await {
+            Ok(app) => app.run(shutdown_signal()).await,
+            Err(e) => Err(e.context("start failed")),
+        };
+        let code = match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "service failed");
+                ExitCode::FAILURE
+            }
+        };
+        telemetry.shutdown();
+        code
+    })
+}

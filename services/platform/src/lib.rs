@@ -20,5 +20,7 @@ pub mod kafka;
 pub mod outbox;
 pub mod page;
 pub mod telemetry;
+pub mod testing;
+pub mod wire;
 
 pub use renda_proto as proto;

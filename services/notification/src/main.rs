@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    renda_platform::host::run_main::<renda_notification::App>()
+}
