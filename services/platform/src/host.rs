@@ -25,7 +25,7 @@ use tonic::server::NamedService;
 use tonic_health::ServingStatus;
 
 use crate::auth::Verifier;
-use crate::config::ServiceConfig;
+use crate::config::{ConfigError, ServiceConfig};
 use crate::consumer::{ConsumerConfig, EventConsumer, Handler};
 use crate::outbox::Relay;
 use crate::{db, envelope, kafka, telemetry};
@@ -173,6 +173,8 @@ impl Host {
         let (health, health_service) = tonic_health::server::health_reporter();
         health.set_service_status("", ServingStatus::NotServing).await;
         health.set_service_status(S::NAME, ServingStatus::NotServing).await;
+        // Liveness only says the process answers; an outage of a dependency must not restart it.
+        health.set_service_status("liveness", ServingStatus::Serving).await;
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(renda_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -261,8 +263,25 @@ pub trait ServiceApp: Sized + Send + 'static {
 }
 
 /// The whole of a service's `main`: telemetry, typed config, build, serve until SIGTERM, drain, flush.
-/// A bad configuration exits with status 2 naming the variable; a failure to start or serve with 1.
 pub fn run_main<A: ServiceApp>() -> std::process::ExitCode {
+    run_process(
+        A::SERVICE,
+        || ServiceConfig::from_env(A::SERVICE, A::GRPC_PORT, A::ADMIN_PORT),
+        |config| async move { A::build(config).await?.run(shutdown_signal()).await },
+    )
+}
+
+/// Runs a process: telemetry, then `load_config` (a bad configuration exits with status 2
+/// naming the variable), then `run` (a failure to start or serve exits with 1), then flush.
+pub fn run_process<C, F, Fut>(
+    service: &'static str,
+    load_config: impl FnOnce() -> Result<C, ConfigError>,
+    run: F,
+) -> std::process::ExitCode
+where
+    F: FnOnce(C) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
     use std::process::ExitCode;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -272,27 +291,23 @@ pub fn run_main<A: ServiceApp>() -> std::process::ExitCode {
         }
     };
     runtime.block_on(async {
-        let telemetry = match telemetry::init(A::SERVICE) {
+        let telemetry = match telemetry::init(service) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("renda-{}: {e}", A::SERVICE);
+                eprintln!("renda-{service}: {e}");
                 return ExitCode::from(2);
             }
         };
-        let config = match ServiceConfig::from_env(A::SERVICE, A::GRPC_PORT, A::ADMIN_PORT) {
+        let config = match load_config() {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(variable = %e.variable, reason = %e.reason, "invalid configuration");
-                eprintln!("renda-{}: {e}", A::SERVICE);
+                eprintln!("renda-{service}: {e}");
                 telemetry.shutdown();
                 return ExitCode::from(2);
             }
         };
-        let result = match A::build(config).await {
-            Ok(app) => app.run(shutdown_signal()).await,
-            Err(e) => Err(e.context("start failed")),
-        };
-        let code = match result {
+        let code = match run(config).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!(error = format!("{e:#}"), "service failed");
