@@ -146,3 +146,211 @@ impl App {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod openapi_tests {
+    //! The OpenAPI document served at GET /openapi.json must describe exactly the routes of `routes::ROUTES`.
+
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    use super::OPENAPI;
+    use crate::routes::ROUTES;
+
+    const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+    /// The document itself: served by the router, not an API route in ROUTES.
+    const SELF_PATH: &str = "/openapi.json";
+
+    fn document() -> Value {
+        serde_json::from_str(OPENAPI).unwrap_or_else(|e| panic!("services/gateway/openapi.json is not valid JSON: {e}"))
+    }
+
+    /// Every (method, path, operation) of the document.
+    fn operations(doc: &Value) -> Vec<(&str, &str, &Value)> {
+        let paths = doc["paths"].as_object().unwrap_or_else(|| panic!("openapi.json has no `paths` object"));
+        let mut out = Vec::new();
+        for (path, item) in paths {
+            let item = item.as_object().unwrap_or_else(|| panic!("paths.{path} is not an object"));
+            for (method, operation) in item {
+                if METHODS.contains(&method.as_str()) {
+                    out.push((method.as_str(), path.as_str(), operation));
+                }
+            }
+        }
+        out
+    }
+
+    /// Follows a local `$ref` (if `value` is one) to what it names.
+    fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+        match value.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                let target = reference
+                    .strip_prefix('#')
+                    .and_then(|pointer| doc.pointer(pointer))
+                    .unwrap_or_else(|| panic!("$ref {reference} does not resolve"));
+                resolve(doc, target)
+            }
+            None => value,
+        }
+    }
+
+    fn show(method: &str, path: &str) -> String {
+        format!("{} {path}", method.to_ascii_uppercase())
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1() {
+        let doc = document();
+        let version = doc["openapi"].as_str().unwrap_or_default();
+        assert!(version.starts_with("3.1"), "openapi.json declares `openapi: {version:?}`, expected 3.1.x");
+        assert_eq!(doc["info"]["title"], "Renda gateway API");
+        assert!(doc["info"]["version"].is_string(), "info.version is missing");
+    }
+
+    #[test]
+    fn every_route_is_documented() {
+        let doc = document();
+        let missing: Vec<String> = ROUTES
+            .iter()
+            .filter(|(method, path)| !doc["paths"][*path][*method].is_object())
+            .map(|(method, path)| show(method, path))
+            .collect();
+        assert!(missing.is_empty(), "routes in routes::ROUTES missing from services/gateway/openapi.json: {missing:?}");
+    }
+
+    #[test]
+    fn every_documented_operation_is_a_route() {
+        let doc = document();
+        let routes: BTreeSet<(&str, &str)> = ROUTES.iter().copied().collect();
+        let unknown: Vec<String> = operations(&doc)
+            .into_iter()
+            .filter(|(method, path, _)| *path != SELF_PATH && !routes.contains(&(*method, *path)))
+            .map(|(method, path, _)| show(method, path))
+            .collect();
+        assert!(unknown.is_empty(), "operations in openapi.json that are not in routes::ROUTES: {unknown:?}");
+        assert!(doc["paths"][SELF_PATH]["get"].is_object(), "GET {SELF_PATH} is missing from openapi.json");
+    }
+
+    #[test]
+    fn every_operation_has_an_operation_id_and_a_4xx_response() {
+        let doc = document();
+        let mut problems = Vec::new();
+        let mut ids = BTreeSet::new();
+        for (method, path, operation) in operations(&doc) {
+            let route = show(method, path);
+            match operation["operationId"].as_str() {
+                Some(id) if !id.is_empty() => {
+                    if !ids.insert(id) {
+                        problems.push(format!("{route}: operationId {id:?} is used twice"));
+                    }
+                }
+                _ => problems.push(format!("{route}: no operationId")),
+            }
+            let responses = operation["responses"].as_object();
+            if responses.is_none_or(|r| r.is_empty()) {
+                problems.push(format!("{route}: no responses"));
+            }
+            // The document itself cannot fail with a 4xx; every API route can.
+            let has_4xx = responses.is_some_and(|r| r.keys().any(|code| code.starts_with('4')));
+            if path != SELF_PATH && !has_4xx {
+                problems.push(format!("{route}: no 4xx response"));
+            }
+        }
+        assert!(problems.is_empty(), "openapi.json: {problems:#?}");
+    }
+
+    #[test]
+    fn path_parameters_match_the_path_templates() {
+        let doc = document();
+        let mut problems = Vec::new();
+        for (method, path, operation) in operations(&doc) {
+            let in_template: BTreeSet<&str> = path
+                .split('/')
+                .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .collect();
+            let declared = [&doc["paths"][path]["parameters"], &operation["parameters"]];
+            let in_parameters: BTreeSet<&str> = declared
+                .into_iter()
+                .filter_map(Value::as_array)
+                .flatten()
+                .map(|p| resolve(&doc, p))
+                .filter(|p| p["in"] == "path")
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            if in_template != in_parameters {
+                problems.push(format!(
+                    "{}: path parameters {in_parameters:?} do not match the template {in_template:?}",
+                    show(method, path)
+                ));
+            }
+        }
+        assert!(problems.is_empty(), "openapi.json: {problems:#?}");
+    }
+
+    #[test]
+    fn request_bodies_refuse_unknown_fields_like_the_server() {
+        let doc = document();
+        let mut problems = Vec::new();
+        for (method, path, operation) in operations(&doc) {
+            let Some(content) = operation["requestBody"]["content"].as_object() else { continue };
+            for (media_type, media) in content {
+                let schema = resolve(&doc, &media["schema"]);
+                if schema["additionalProperties"] != Value::Bool(false) {
+                    problems.push(format!("{} {media_type}: body schema lacks additionalProperties: false", show(method, path)));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "openapi.json: {problems:#?}");
+    }
+
+    #[test]
+    fn only_the_token_endpoint_and_the_document_need_no_token() {
+        let doc = document();
+        assert!(doc["components"]["securitySchemes"]["bearerAuth"].is_object(), "bearerAuth is not defined");
+        assert_eq!(doc["security"], serde_json::json!([{ "bearerAuth": [] }]), "global security must be bearerAuth");
+        let mut public: Vec<String> = operations(&doc)
+            .into_iter()
+            .filter(|(_, _, operation)| operation["security"].as_array().is_some_and(Vec::is_empty))
+            .map(|(method, path, _)| show(method, path))
+            .collect();
+        public.sort();
+        assert_eq!(public, [show("get", SELF_PATH), show("post", "/v1/dev/tokens")], "operations with `security: []`");
+    }
+
+    #[test]
+    fn every_ref_resolves() {
+        fn walk<'a>(value: &'a Value, at: String, found: &mut Vec<(String, &'a str)>) {
+            match value {
+                Value::Object(map) => {
+                    for (key, child) in map {
+                        if key == "$ref" {
+                            found.push((at.clone(), child.as_str().unwrap_or("<not a string>")));
+                        } else {
+                            walk(child, format!("{at}/{key}"), found);
+                        }
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, child) in items.iter().enumerate() {
+                        walk(child, format!("{at}/{i}"), found);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let doc = document();
+        let mut refs = Vec::new();
+        walk(&doc, String::from("#"), &mut refs);
+        assert!(!refs.is_empty(), "openapi.json has no $ref at all");
+        let broken: Vec<String> = refs
+            .into_iter()
+            .filter(|(_, reference)| {
+                !reference.starts_with("#/components/")
+                    || reference.strip_prefix('#').and_then(|pointer| doc.pointer(pointer)).is_none()
+            })
+            .map(|(at, reference)| format!("{at}: $ref {reference}"))
+            .collect();
+        assert!(broken.is_empty(), "$refs in openapi.json that name no existing component: {broken:#?}");
+    }
+}

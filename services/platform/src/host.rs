@@ -221,7 +221,12 @@ impl Host {
 
         tracing::info!(addr = %grpc_addr, admin = %admin_addr, service = S::NAME, "serving");
         tonic::transport::Server::builder()
-            .layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(grpc_span))
+            .layer(
+                tower_http::trace::TraceLayer::new_for_grpc()
+                    .make_span_with(grpc_span)
+                    // A refused call is the client's business; server faults are logged where they are mapped.
+                    .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+            )
             .add_service(health_service)
             .add_service(reflection)
             .add_service(service)

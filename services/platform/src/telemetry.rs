@@ -42,7 +42,7 @@ pub enum TelemetryError {
 /// Installs logging, tracing and the metrics recorder for `service`, from RENDA_LOG,
 /// RENDA_LOG_FORMAT (`text` or `json`) and RENDA_OTLP_ENDPOINT.
 pub fn init(service: &'static str) -> Result<Telemetry, TelemetryError> {
-    let filter = config::var(&ProcessEnv, "RENDA_LOG", "info".to_owned())?;
+    let filter = config::var(&ProcessEnv, "RENDA_LOG", "info,sqlx::postgres::notice=warn".to_owned())?;
     let filter = EnvFilter::try_new(&filter).map_err(|e| ConfigError::new("RENDA_LOG", e.to_string()))?;
     let format = config::var(&ProcessEnv, "RENDA_LOG_FORMAT", "text".to_owned())?;
     let endpoint: Option<String> = config::optional(&ProcessEnv, "RENDA_OTLP_ENDPOINT")?;
@@ -67,7 +67,10 @@ pub fn init(service: &'static str) -> Result<Telemetry, TelemetryError> {
 
     let fmt = match format.as_str() {
         "json" => tracing_subscriber::fmt::layer().json().with_filter(filter).boxed(),
-        "text" => tracing_subscriber::fmt::layer().with_filter(filter).boxed(),
+        "text" => tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .with_filter(filter)
+            .boxed(),
         other => return Err(ConfigError::new("RENDA_LOG_FORMAT", format!("{other:?}: use text or json")).into()),
     };
     tracing_subscriber::registry()
