@@ -1,6 +1,6 @@
 # Thin entry points; the work is in deploy/local/*.sh, deploy/chart/check.sh and cargo.
 .DEFAULT_GOAL := help
-.PHONY: help run stop test lint chart bench
+.PHONY: help run stop test lint chart
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  make \1\t/'
@@ -19,6 +19,3 @@ lint: ## rustfmt check and clippy with warnings as errors
 
 chart: ## check the helm chart (deploy/chart/check.sh)
 	bash deploy/chart/check.sh
-
-bench: ## load benchmark
-	cargo run --release -p renda-bench

@@ -28,6 +28,13 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 # Let errexit reach into $(...) too, so a failing step inside a helper stops the script.
 shopt -s inherit_errexit
 
+require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || die "'$c' is needed; install it (Debian: apt-get install $c)"
+	done
+}
+
 log() { printf '[renda] %s\n' "$*" >&2; }
 warn() { printf '[renda] warning: %s\n' "$*" >&2; }
 die() {
@@ -129,17 +136,39 @@ stop_pidfile() {
 	rm -f "$pidfile"
 }
 
-# wait_http NAME URL TIMEOUT PID LOGFILE: waits for URL to answer 2xx.
-wait_http() {
-	local name=$1 url=$2 timeout=$3 pid=$4 logfile=$5 start=$SECONDS
-	until curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; do
-		if [[ -n $pid ]] && ! pid_alive "$pid"; then
-			tail -n 20 "$logfile" >&2 2>/dev/null || true
-			die "$name exited before becoming healthy; see $logfile"
-		fi
+# log_tail LOGFILE: the last lines written since the last "=== " start marker.
+log_tail() {
+	awk '/^=== /{n=0} {buf[n++]=$0} END{s=n>20?n-20:0; for(i=s;i<n;i++) print buf[i]}' "$1" 2>/dev/null || true
+}
+
+# wait_healthy TIMEOUT NAME=PID...: polls http://127.0.0.1:<admin port of NAME>/healthz until all
+# answer 2xx; fails at once when a process exits, and after TIMEOUT seconds naming the laggards.
+wait_healthy() {
+	local timeout=$1 start=$SECONDS item name pid logfile
+	shift
+	local -a pending=("$@") still
+	while ((${#pending[@]} > 0)); do
+		still=()
+		for item in "${pending[@]}"; do
+			name=${item%%=*} pid=${item#*=} logfile="$RUN_DIR/logs/$name.log"
+			if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$(admin_port "$name")/healthz" 2>/dev/null; then
+				log "renda-$name is healthy"
+			elif [[ -n $pid ]] && ! pid_alive "$pid"; then
+				log_tail "$logfile" >&2
+				die "renda-$name exited before becoming healthy; see .run/logs/$name.log"
+			else
+				still+=("$item")
+			fi
+		done
+		pending=("${still[@]}")
+		((${#pending[@]} > 0)) || break
 		if ((SECONDS - start >= timeout)); then
-			tail -n 20 "$logfile" >&2 2>/dev/null || true
-			die "$name not healthy at $url after ${timeout}s; see $logfile"
+			for item in "${pending[@]}"; do
+				name=${item%%=*}
+				printf -- '--- .run/logs/%s.log\n' "$name" >&2
+				log_tail "$RUN_DIR/logs/$name.log" >&2
+			done
+			die "not healthy after ${timeout}s: ${pending[*]%%=*} (GET /healthz on their admin ports); see .run/logs/<name>.log"
 		fi
 		sleep 0.5
 	done
@@ -333,7 +362,6 @@ stop_private_pg() {
 tansu_bin() { command -v tansu; }
 
 ensure_tansu_installed() {
-	tansu_bin >/dev/null 2>&1 && return
 	mkdir -p "$RUN_DIR"
 	(
 		flock 9
@@ -343,13 +371,17 @@ ensure_tansu_installed() {
 		fi
 	) 9>"$RUN_DIR/tansu-install.lock"
 	tansu_bin >/dev/null 2>&1 || die "tansu not on PATH after installing"
+	local help
+	help=$("$(tansu_bin)" --help 2>&1) || true
+	[[ $help == *"Storage engines:"*libsql* ]] ||
+		die "$(tansu_bin) lacks the libsql (sqlite://) storage engine; reinstall: ${TANSU_INSTALL[*]} --force"
 }
 
 # start_broker PORT STORAGE DIR: starts tansu on 127.0.0.1:PORT with its working directory,
 # pid file and log in DIR, unless one of ours already runs there. STORAGE is relative to DIR
-# (sqlite://tansu.db). Its Prometheus listener goes to 127.0.0.1:PORT+1000.
+# (sqlite://tansu.db; an absolute sqlite:/// path gets mangled by tansu 0.6).
 start_broker() {
-	local port=$1 storage=$2 dir=$3 pid metrics_port=$(($1 + 1000))
+	local port=$1 storage=$2 dir=$3 pid
 	mkdir -p "$dir"
 	if pid=$(pidfile_pid "$dir/broker.pid" tansu) && tcp_open 127.0.0.1 "$port"; then
 		log "tansu already running on 127.0.0.1:$port (pid $pid)"
@@ -368,7 +400,6 @@ start_broker() {
 			--kafka-listener-url "tcp://127.0.0.1:$port" \
 			--kafka-advertised-listener-url "tcp://127.0.0.1:$port" \
 			--storage-engine "$storage" \
-			--prometheus-listener-url "tcp://127.0.0.1:$metrics_port" \
 			</dev/null >>broker.log 2>&1 &
 		echo $! >broker.pid
 	)
@@ -385,23 +416,28 @@ start_broker() {
 }
 
 # create_topics BROKERS COUNTIES: renda.<county>.<service> with $TOPIC_PARTITIONS partitions for
-# every county and event service. A topic that already exists is fine.
+# every county and event service; topics that already exist are left as they are.
 create_topics() {
-	local broker=${1%%,*} counties=$2 county service topic out rc created=0 existing=0
+	local broker="tcp://${1%%,*}" list county service topic existing out created=0 present=0
+	list=$(county_list "$2")
+	existing=$("$(tansu_bin)" topic list --broker "$broker" 2>&1) || {
+		printf '%s\n' "$existing" >&2
+		die "listing topics on $broker failed"
+	}
 	while read -r county; do
 		for service in "${EVENT_SERVICES[@]}"; do
 			topic="renda.$county.$service"
-			rc=0
-			out=$("$(tansu_bin)" topic create --broker "tcp://$broker" --partitions "$TOPIC_PARTITIONS" "$topic" 2>&1) || rc=$?
-			if grep -q 'TopicAlreadyExists' <<<"$out"; then
-				existing=$((existing + 1))
-			elif ((rc == 0)); then
+			if [[ $existing == *"\"name\":\"$topic\""* ]]; then
+				present=$((present + 1))
+			elif out=$("$(tansu_bin)" topic create --broker "$broker" --partitions "$TOPIC_PARTITIONS" "$topic" 2>&1); then
 				created=$((created + 1))
+			elif [[ $out == *"already exists"* ]]; then
+				present=$((present + 1))
 			else
 				printf '%s\n' "$out" >&2
 				die "creating topic $topic on $broker failed"
 			fi
 		done
-	done < <(county_list "$counties")
-	log "topics on $broker: $created created, $existing already there"
+	done <<<"$list"
+	log "topics on $broker: $created created, $present already there"
 }

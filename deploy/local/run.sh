@@ -16,6 +16,7 @@ export RENDA_LOG=${RENDA_LOG:-info}
 DEMO_USERS="$LOCAL_DIR/demo-users.json"
 HEALTH_TIMEOUT=${RENDA_HEALTH_TIMEOUT:-180}
 
+require_cmd curl
 mkdir -p "$RUN_DIR/pids" "$RUN_DIR/logs"
 
 ensure_pg
@@ -65,14 +66,11 @@ start_proc() {
 	printf '%s\n' "$pid"
 }
 
-declare -A PIDS=()
+STARTED=()
 for name in "${PROCS[@]}"; do
-	PIDS[$name]=$(start_proc "$name")
+	STARTED+=("$name=$(start_proc "$name")")
 done
-for name in "${PROCS[@]}"; do
-	wait_http "renda-$name" "http://127.0.0.1:$(admin_port "$name")/healthz" "$HEALTH_TIMEOUT" \
-		"${PIDS[$name]}" "$RUN_DIR/logs/$name.log"
-done
+wait_healthy "$HEALTH_TIMEOUT" "${STARTED[@]}"
 log "all six processes are healthy"
 
 # ---------------------------------------------------------------- demo data
@@ -120,9 +118,10 @@ seed_county() {
 	rm -f "$body"
 }
 
+COUNTY_LIST=$(county_list "$RENDA_COUNTIES")
 while read -r county; do
 	seed_county "$county"
-done < <(county_list "$RENDA_COUNTIES")
+done <<<"$COUNTY_LIST"
 
 # ---------------------------------------------------------------- where to point a client
 

@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
-TEST_BROKER_PORT=19092
+TEST_BROKER_PORT=${RENDA_TEST_BROKER_PORT:-19092}
 TEST_BROKER_DIR="$RUN_DIR/test-broker"
 
 cleanup() {

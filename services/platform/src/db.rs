@@ -49,7 +49,7 @@ pub async fn connect_and_migrate(
 ) -> Result<PgPool, sqlx::Error> {
     ensure_database(server_url, database).await?;
     let pool = PgPoolOptions::new()
-        .max_connections(16)
+        .max_connections(10)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options(server_url, database)?)
         .await?;
