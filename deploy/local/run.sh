@@ -147,14 +147,16 @@ done <"$DEMO_USERS"
 
 cat <<EOF
 
-Walk-through (a deputy of 德清县 submits, then reads the inbox):
+Walk-through (a deputy of 德清县 submits; the county's staff finds it in the inbox):
   GW=$GATEWAY_URL
-  TOKEN=\$(curl -s -X POST \$GW/v1/dev/tokens -H 'content-type: application/json' \\
-      -d '{"login":"deputy-330521"}' | sed -n 's/.*"token" *: *"\\([^"]*\\)".*/\\1/p')
+  token() { curl -s -X POST \$GW/v1/dev/tokens -H 'content-type: application/json' \\
+      -d "{\"login\":\"\$1\"}" | sed -n 's/.*"token" *: *"\\([^"]*\\)".*/\\1/p'; }
+  DEPUTY=\$(token deputy-330521); STAFF=\$(token staff-330521); OTHER=\$(token staff-330782)
   curl -s -X POST \$GW/v1/counties/330521/suggestions \\
-      -H "authorization: Bearer \$TOKEN" -H "idempotency-key: \$(cat /proc/sys/kernel/random/uuid)" \\
+      -H "authorization: Bearer \$DEPUTY" -H "idempotency-key: \$(cat /proc/sys/kernel/random/uuid)" \\
       -H 'content-type: application/json' \\
       -d '{"kind":"suggestion","title":"关于增设乡村公交站点的建议","content":"建议在新市镇各行政村增设公交站点。","category":"交通运输"}'
-  curl -s \$GW/v1/counties/330521/inbox -H "authorization: Bearer \$TOKEN"
-  # the same for staff-330521 (登记/交办) and agency-330521 (办理/答复): get their token the same way
+  curl -s \$GW/v1/counties/330521/inbox -H "authorization: Bearer \$STAFF"                    # the staff's item
+  curl -s \$GW/v1/counties/330521/deputies/me/activities -H "authorization: Bearer \$DEPUTY"   # the duty record
+  curl -s \$GW/v1/counties/330521/inbox -H "authorization: Bearer \$OTHER"                    # 403: another county
 EOF
