@@ -51,7 +51,8 @@ fn workspace_root() -> PathBuf {
 }
 
 fn binary(name: &str) -> anyhow::Result<PathBuf> {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     let path = target.join("debug").join(format!("renda-{name}"));
     if !path.exists() {
         bail!("{} is missing: run `cargo build --workspace --bins` first (`make test` does)", path.display());
@@ -63,17 +64,17 @@ impl Stack {
     /// Creates the counties' topics and starts every process; returns once all are SERVING.
     pub async fn start(counties: &[&str]) -> anyhow::Result<Self> {
         renda_platform::telemetry::init_for_tests();
-        let topics: Vec<String> = counties
-            .iter()
-            .flat_map(|c| PUBLISHERS.iter().map(move |s| envelope::topic(c, s)))
-            .collect();
+        let topics: Vec<String> =
+            counties.iter().flat_map(|c| PUBLISHERS.iter().map(move |s| envelope::topic(c, s))).collect();
         kafka::create_topics(&testing::brokers(), &topics, 3).await.context("creating topics")?;
 
         let run_id = testing::unique_name("e2e");
         let log_dir = workspace_root().join("target").join("e2e-logs").join(&run_id);
         std::fs::create_dir_all(&log_dir)?;
-        let ports: HashMap<&str, (u16, u16)> =
-            PROCESSES.iter().map(|(name, _)| Ok((*name, (free_port()?, free_port()?)))).collect::<anyhow::Result<_>>()?;
+        let ports: HashMap<&str, (u16, u16)> = PROCESSES
+            .iter()
+            .map(|(name, _)| Ok((*name, (free_port()?, free_port()?))))
+            .collect::<anyhow::Result<_>>()?;
         let upstream = |name: &str| format!("http://127.0.0.1:{}", ports[name].0);
 
         let mut processes = Vec::new();

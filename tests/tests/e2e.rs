@@ -14,9 +14,9 @@ use renda_proto::suggestion::v1::SuggestionSubmitted;
 use renda_tests::{PROCESSES, Stack};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 
 const DEQING: &str = "330521";
 const YIWU: &str = "330782";
@@ -41,8 +41,7 @@ impl Client {
     }
 
     async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        let response =
-            self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("request");
+        let response = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("request");
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -115,20 +114,21 @@ async fn a_submitted_suggestion_reaches_the_staff_inbox_and_the_deputys_duty_rec
 
     // The deputy submits; a retry with the same key returns the same suggestion.
     let key = uuid::Uuid::now_v7().to_string();
-    let (status, created) = client.submit(&deputy, DEQING, Some(&key), suggestion("关于农村污水处理设施维护的建议")).await;
+    let (status, created) =
+        client.submit(&deputy, DEQING, Some(&key), suggestion("关于农村污水处理设施维护的建议")).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().expect("id").to_owned();
     assert!(created["number"].as_str().expect("number").starts_with("德清〔"), "{created}");
     assert_eq!(created["state"], "submitted");
     assert_eq!(created["deputy_name"], "沈建国");
-    let (status, retried) = client.submit(&deputy, DEQING, Some(&key), suggestion("关于农村污水处理设施维护的建议")).await;
+    let (status, retried) =
+        client.submit(&deputy, DEQING, Some(&key), suggestion("关于农村污水处理设施维护的建议")).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(retried["id"], created["id"], "a retried submit does not submit twice");
 
     // The county's staff finds it in the inbox; the deputy in the duty record.
-    let item = client
-        .await_item(&staff, &format!("/v1/counties/{DEQING}/inbox"), |i| i["subject_id"] == id.as_str())
-        .await;
+    let item =
+        client.await_item(&staff, &format!("/v1/counties/{DEQING}/inbox"), |i| i["subject_id"] == id.as_str()).await;
     assert_eq!(item["recipient"], "role:staff");
     assert!(item["title"].as_str().expect("title").contains(created["number"].as_str().expect("number")));
     let activity = client
@@ -158,11 +158,15 @@ async fn a_submitted_suggestion_reaches_the_staff_inbox_and_the_deputys_duty_rec
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Bad input gets a 4xx that names what was wrong.
-    let (status, body) = client.submit(&deputy, DEQING, None, json!({"kind": "suggestion", "title": " ", "content": "", "category": "环保"})).await;
+    let (status, body) = client
+        .submit(&deputy, DEQING, None, json!({"kind": "suggestion", "title": " ", "content": "", "category": "环保"}))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let fields: Vec<&str> = body["error"]["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
+    let fields: Vec<&str> =
+        body["error"]["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
     assert_eq!(fields, ["title", "content"]);
-    let (status, body) = client.submit(&deputy, DEQING, None, json!({"kind": "petition", "title": "t", "content": "c"})).await;
+    let (status, body) =
+        client.submit(&deputy, DEQING, None, json!({"kind": "petition", "title": "t", "content": "c"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["fields"][0]["field"], "kind");
     let (status, body) = client.submit(&deputy, "999999", None, suggestion("t")).await;

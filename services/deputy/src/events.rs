@@ -36,10 +36,8 @@ impl Handler for SuggestionEvents {
 
     async fn handle(&self, conn: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
         let submitted: SuggestionSubmitted = event.decode()?;
-        let county: CountyCode = submitted
-            .county
-            .parse()
-            .map_err(|e| HandlerError::Permanent(format!("county: {e}")))?;
+        let county: CountyCode =
+            submitted.county.parse().map_err(|e| HandlerError::Permanent(format!("county: {e}")))?;
         if county.as_str() != event.county {
             return Err(HandlerError::Permanent(format!(
                 "payload county {county} differs from ce_county {}",

@@ -32,13 +32,14 @@ pub struct DemoLogin {
 
 impl DemoLogin {
     pub fn load(path: &Path, issuer: Issuer) -> anyhow::Result<Self> {
-        let raw = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("RENDA_DEMO_USERS: {}: {e}", path.display()))?;
+        let raw =
+            std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("RENDA_DEMO_USERS: {}: {e}", path.display()))?;
         let users: Vec<DemoUser> =
             serde_json::from_str(&raw).map_err(|e| anyhow::anyhow!("RENDA_DEMO_USERS: {}: {e}", path.display()))?;
         for user in &users {
-            user.county.parse::<renda_platform::counties::CountyCode>().map_err(|e| {
-                anyhow::anyhow!("RENDA_DEMO_USERS: user {}: county {e}", user.login)
-            })?;
+            user.county
+                .parse::<renda_platform::counties::CountyCode>()
+                .map_err(|e| anyhow::anyhow!("RENDA_DEMO_USERS: user {}: county {e}", user.login))?;
             if let Some(bad) = user.roles.iter().find(|r| Role::parse(r).is_none()) {
                 anyhow::bail!("RENDA_DEMO_USERS: user {}: unknown role {bad:?}", user.login);
             }
@@ -72,7 +73,14 @@ pub async fn issue_token(
         .find(|u| u.login == request.login)
         .ok_or_else(|| ApiError::invalid("login", format!("{:?} is not a demo user", request.login)))?;
     let roles: Vec<Role> = user.roles.iter().filter_map(|r| Role::parse(r)).collect();
-    let claims = Claims::new(&user.id, &user.name, &roles, &[user.county.as_str()], user.agency.clone(), chrono::Duration::hours(12));
+    let claims = Claims::new(
+        &user.id,
+        &user.name,
+        &roles,
+        &[user.county.as_str()],
+        user.agency.clone(),
+        chrono::Duration::hours(12),
+    );
     let token = demo.issuer.issue(&claims).map_err(|e| {
         tracing::error!(error = %e, "signing a demo token failed");
         ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")

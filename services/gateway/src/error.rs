@@ -86,10 +86,7 @@ impl From<tonic::Status> for ApiError {
         let fields = status
             .get_details_bad_request()
             .map(|bad| {
-                bad.field_violations
-                    .into_iter()
-                    .map(|v| Field { field: v.field, description: v.description })
-                    .collect()
+                bad.field_violations.into_iter().map(|v| Field { field: v.field, description: v.description }).collect()
             })
             .unwrap_or_default();
         let message = if http == StatusCode::SERVICE_UNAVAILABLE {

@@ -27,9 +27,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::JsonDataError(e) => ApiError::invalid("body", e.body_text()),
         JsonRejection::JsonSyntaxError(e) => ApiError::invalid("body", e.body_text()),
-        JsonRejection::MissingJsonContentType(_) => {
-            ApiError::invalid("content-type", "must be application/json")
-        }
+        JsonRejection::MissingJsonContentType(_) => ApiError::invalid("content-type", "must be application/json"),
         other => ApiError::invalid("body", other.body_text()),
     }
 }
@@ -64,7 +62,8 @@ impl FromRequestParts<AppState> for Authenticated {
             .get(http::header::AUTHORIZATION)
             .ok_or_else(|| ApiError::unauthenticated("missing bearer token"))?;
         let value = header.to_str().map_err(|_| ApiError::unauthenticated("authorization is not ASCII"))?;
-        let token = bearer_token(value).ok_or_else(|| ApiError::unauthenticated("authorization is not a Bearer token"))?;
+        let token =
+            bearer_token(value).ok_or_else(|| ApiError::unauthenticated("authorization is not a Bearer token"))?;
         let caller = state.verifier.verify(token).map_err(|e| ApiError::unauthenticated(e.to_string()))?;
         state.rate_limiter.check(&format!("user:{}", caller.id))?;
         let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);

@@ -45,10 +45,7 @@ pub struct Clients {
 }
 
 fn channel(url: &str) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(url.to_owned())?
-        .connect_timeout(Duration::from_secs(3))
-        .tcp_nodelay(true)
-        .connect_lazy())
+    Ok(Endpoint::from_shared(url.to_owned())?.connect_timeout(Duration::from_secs(3)).tcp_nodelay(true).connect_lazy())
 }
 
 impl Clients {
@@ -99,7 +96,9 @@ impl App {
         let verifier = Verifier::new(&config.jwt)?;
         let demo = match (&config.demo_users, &config.jwt) {
             (None, _) => None,
-            (Some(path), JwtKey::Hs256 { secret }) => Some(Arc::new(demo::DemoLogin::load(path, Issuer::hs256(secret))?)),
+            (Some(path), JwtKey::Hs256 { secret }) => {
+                Some(Arc::new(demo::DemoLogin::load(path, Issuer::hs256(secret))?))
+            }
             (Some(_), JwtKey::Rs256 { .. }) => {
                 anyhow::bail!("RENDA_DEMO_USERS: demo login needs HS256 tokens (RENDA_JWT_HS256_SECRET)")
             }
@@ -297,7 +296,10 @@ mod openapi_tests {
             for (media_type, media) in content {
                 let schema = resolve(&doc, &media["schema"]);
                 if schema["additionalProperties"] != Value::Bool(false) {
-                    problems.push(format!("{} {media_type}: body schema lacks additionalProperties: false", show(method, path)));
+                    problems.push(format!(
+                        "{} {media_type}: body schema lacks additionalProperties: false",
+                        show(method, path)
+                    ));
                 }
             }
         }

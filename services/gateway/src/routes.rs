@@ -107,7 +107,10 @@ fn kind_from_json(kind: &str) -> Result<suggestion::SuggestionKind, ApiError> {
         "motion" => suggestion::SuggestionKind::Motion,
         "citizen_opinion" => suggestion::SuggestionKind::CitizenOpinion,
         other => {
-            return Err(ApiError::invalid("kind", format!("{other:?} is not one of suggestion, motion, citizen_opinion")));
+            return Err(ApiError::invalid(
+                "kind",
+                format!("{other:?} is not one of suggestion, motion, citizen_opinion"),
+            ));
         }
     })
 }
@@ -172,7 +175,10 @@ pub async fn submit_suggestion(
         Some(value) => {
             let key = value.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be ASCII"))?;
             if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
-                return Err(ApiError::invalid("Idempotency-Key", format!("must be 1 to {MAX_IDEMPOTENCY_KEY} characters")));
+                return Err(ApiError::invalid(
+                    "Idempotency-Key",
+                    format!("must be 1 to {MAX_IDEMPOTENCY_KEY} characters"),
+                ));
             }
             key.to_owned()
         }

@@ -32,7 +32,10 @@ impl NotificationApi {
 
 #[tonic::async_trait]
 impl pb::notification_service_server::NotificationService for NotificationApi {
-    async fn list_inbox(&self, request: Request<pb::ListInboxRequest>) -> Result<Response<pb::ListInboxResponse>, Status> {
+    async fn list_inbox(
+        &self,
+        request: Request<pb::ListInboxRequest>,
+    ) -> Result<Response<pb::ListInboxResponse>, Status> {
         Ok(Response::new(NotificationApi::list_inbox(self, request).await?))
     }
 }

@@ -57,7 +57,12 @@ pub async fn insert(
 }
 
 /// Items for any of `recipients` in a county, newest first.
-pub async fn list(pool: &PgPool, county: &CountyCode, recipients: &[String], page: &Page) -> sqlx::Result<Vec<ItemRow>> {
+pub async fn list(
+    pool: &PgPool,
+    county: &CountyCode,
+    recipients: &[String],
+    page: &Page,
+) -> sqlx::Result<Vec<ItemRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM inbox_items
          WHERE county = $1 AND recipient = ANY($2) AND ($3::uuid IS NULL OR id < $3)

@@ -160,9 +160,7 @@ impl Caller {
 
     /// Inbox addresses of this caller: `user:<sub>` and `role:<role>` for each role.
     pub fn recipients(&self) -> Vec<String> {
-        std::iter::once(format!("user:{}", self.id))
-            .chain(self.roles.iter().map(|r| format!("role:{r}")))
-            .collect()
+        std::iter::once(format!("user:{}", self.id)).chain(self.roles.iter().map(|r| format!("role:{r}"))).collect()
     }
 }
 
@@ -183,7 +181,9 @@ impl Verifier {
     pub fn new(key: &JwtKey) -> Result<Self, jsonwebtoken::errors::Error> {
         let (key, algorithm) = match key {
             JwtKey::Hs256 { secret } => (DecodingKey::from_secret(secret.as_bytes()), Algorithm::HS256),
-            JwtKey::Rs256 { public_key_pem } => (DecodingKey::from_rsa_pem(public_key_pem.as_bytes())?, Algorithm::RS256),
+            JwtKey::Rs256 { public_key_pem } => {
+                (DecodingKey::from_rsa_pem(public_key_pem.as_bytes())?, Algorithm::RS256)
+            }
         };
         let mut validation = Validation::new(algorithm);
         validation.leeway = 30;
@@ -212,7 +212,8 @@ impl Verifier {
     /// Authenticates the request, then checks that `county` is a known county the token grants.
     pub fn scoped(&self, metadata: &MetadataMap, county: &str) -> Result<Scoped, ScopeError> {
         let caller = self.authenticate(metadata)?;
-        let county: CountyCode = county.parse().map_err(|reason| ScopeError::County(FieldViolation::new("county", reason)))?;
+        let county: CountyCode =
+            county.parse().map_err(|reason| ScopeError::County(FieldViolation::new("county", reason)))?;
         caller.require_county(&county)?;
         Ok(Scoped { caller, county })
     }
@@ -221,7 +222,8 @@ impl Verifier {
     pub fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, AuthError> {
         let value = metadata.get("authorization").ok_or(AuthError::Missing)?;
         let value = value.to_str().map_err(|_| AuthError::Invalid("authorization is not ASCII".into()))?;
-        let token = bearer_token(value).ok_or_else(|| AuthError::Invalid("authorization is not a Bearer token".into()))?;
+        let token =
+            bearer_token(value).ok_or_else(|| AuthError::Invalid("authorization is not a Bearer token".into()))?;
         self.verify(token)
     }
 }

@@ -82,18 +82,16 @@ impl std::fmt::Debug for JwtKey {
 impl JwtKey {
     pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
         if let Some(path) = optional::<PathBuf>(source, "RENDA_JWT_RS256_PUBLIC_KEY_FILE")? {
-            let pem = std::fs::read_to_string(&path).map_err(|e| {
-                ConfigError::new("RENDA_JWT_RS256_PUBLIC_KEY_FILE", format!("{}: {e}", path.display()))
-            })?;
+            let pem = std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError::new("RENDA_JWT_RS256_PUBLIC_KEY_FILE", format!("{}: {e}", path.display())))?;
             return Ok(Self::Rs256 { public_key_pem: pem });
         }
         match source.get("RENDA_JWT_HS256_SECRET") {
             Some(secret) if secret.len() >= 16 => Ok(Self::Hs256 { secret }),
             Some(_) => Err(ConfigError::new("RENDA_JWT_HS256_SECRET", "must be at least 16 characters")),
-            None => Err(ConfigError::new(
-                "RENDA_JWT_HS256_SECRET",
-                "not set (set it, or RENDA_JWT_RS256_PUBLIC_KEY_FILE)",
-            )),
+            None => {
+                Err(ConfigError::new("RENDA_JWT_HS256_SECRET", "not set (set it, or RENDA_JWT_RS256_PUBLIC_KEY_FILE)"))
+            }
         }
     }
 }

@@ -9,9 +9,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rdkafka::Message;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::BorrowedMessage;
-use rdkafka::Message;
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -142,11 +142,8 @@ impl<H: Handler> EventConsumer<H> {
 
     /// Handles one message to a final outcome; `None` when interrupted by shutdown before one.
     pub async fn process(&self, message: &BorrowedMessage<'_>, shutdown: &CancellationToken) -> Option<Outcome> {
-        let position = Position {
-            topic: message.topic().to_owned(),
-            partition: message.partition(),
-            offset: message.offset(),
-        };
+        let position =
+            Position { topic: message.topic().to_owned(), partition: message.partition(), offset: message.offset() };
         let envelope = match Envelope::from_message(message) {
             Ok(e) => e,
             Err(e) => {
@@ -165,7 +162,8 @@ impl<H: Handler> EventConsumer<H> {
                 attempt += 1;
                 match self.apply(&envelope, &position).await {
                     Ok(outcome) => {
-                        metrics::counter!("renda_consumer_events_total", "outcome" => format!("{outcome:?}")).increment(1);
+                        metrics::counter!("renda_consumer_events_total", "outcome" => format!("{outcome:?}"))
+                            .increment(1);
                         return Some(outcome);
                     }
                     Err(ApplyError::Infrastructure(e)) => {
@@ -181,7 +179,9 @@ impl<H: Handler> EventConsumer<H> {
                     Err(ApplyError::Handler(HandlerError::Permanent(reason))) => {
                         return self.dead_letter(message, &position, Some(&envelope), &reason, attempt, shutdown).await;
                     }
-                    Err(ApplyError::Handler(HandlerError::Transient(reason))) if attempt >= self.config.max_attempts => {
+                    Err(ApplyError::Handler(HandlerError::Transient(reason)))
+                        if attempt >= self.config.max_attempts =>
+                    {
                         return self.dead_letter(message, &position, Some(&envelope), &reason, attempt, shutdown).await;
                     }
                     Err(ApplyError::Handler(HandlerError::Transient(reason))) => {

@@ -90,10 +90,7 @@ pub fn reference() -> &'static HashMap<String, County> {
             .filter_map(|line| {
                 let mut cols = line.split(',');
                 let (code, name, _city_code, city) = (cols.next()?, cols.next()?, cols.next()?, cols.next()?);
-                Some((
-                    code.to_owned(),
-                    County { code: code.to_owned(), name: name.to_owned(), city: city.to_owned() },
-                ))
+                Some((code.to_owned(), County { code: code.to_owned(), name: name.to_owned(), city: city.to_owned() }))
             })
             .collect()
     })

@@ -61,11 +61,7 @@ pub async fn connect_and_migrate(
 pub async fn migrate(pool: &PgPool, service_migrations: &Migrator) -> Result<(), sqlx::Error> {
     for source in [&PLATFORM_MIGRATOR, service_migrations] {
         // Each set ignores the other's applied versions.
-        let migrator = Migrator {
-            migrations: source.migrations.clone(),
-            ignore_missing: true,
-            ..Migrator::DEFAULT
-        };
+        let migrator = Migrator { migrations: source.migrations.clone(), ignore_missing: true, ..Migrator::DEFAULT };
         migrator.run(pool).await?;
     }
     Ok(())

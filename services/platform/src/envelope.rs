@@ -2,8 +2,8 @@
 //! `ce_*` headers, the payload is the protobuf event.
 
 use chrono::{DateTime, Utc};
-use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
 use rdkafka::Message;
+use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
 
 pub const SPECVERSION: &str = "ce_specversion";
 pub const ID: &str = "ce_id";

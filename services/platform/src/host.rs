@@ -51,11 +51,7 @@ pub async fn serve_admin(listener: TcpListener, readiness: Readiness, shutdown: 
             get(move || {
                 let ready = readiness.get();
                 async move {
-                    if ready {
-                        (StatusCode::OK, "serving")
-                    } else {
-                        (StatusCode::SERVICE_UNAVAILABLE, "not serving")
-                    }
+                    if ready { (StatusCode::OK, "serving") } else { (StatusCode::SERVICE_UNAVAILABLE, "not serving") }
                 }
             }),
         )

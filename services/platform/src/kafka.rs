@@ -39,25 +39,22 @@ pub fn consumer(brokers: &str, group: &str) -> Result<StreamConsumer, KafkaError
 /// Whether the broker answers a metadata request within `timeout`.
 pub async fn ping(producer: &FutureProducer, timeout: Duration) -> bool {
     let producer = producer.clone();
-    tokio::task::spawn_blocking(move || producer.client().fetch_metadata(None, timeout).is_ok())
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || producer.client().fetch_metadata(None, timeout).is_ok()).await.unwrap_or(false)
 }
 
 /// Creates topics that do not exist yet; existing ones are left as they are.
 pub async fn create_topics(brokers: &str, names: &[String], partitions: i32) -> Result<(), KafkaError> {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers).create()?;
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new().set("bootstrap.servers", brokers).create()?;
     let topics: Vec<NewTopic<'_>> =
         names.iter().map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(1))).collect();
-    let results = admin
-        .create_topics(&topics, &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))))
-        .await?;
+    let results =
+        admin.create_topics(&topics, &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)))).await?;
     for result in results {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((topic, code)) => {
-                return Err(KafkaError::AdminOp(code)).inspect_err(|_| tracing::error!(%topic, ?code, "create topic failed"));
+                return Err(KafkaError::AdminOp(code))
+                    .inspect_err(|_| tracing::error!(%topic, ?code, "create topic failed"));
             }
         }
     }

@@ -23,7 +23,7 @@ use crate::telemetry;
 /// Notification channel the outbox trigger signals on commit.
 pub const CHANNEL: &str = "renda_outbox";
 /// Advisory lock key held by the active relay (one per database).
-const RELAY_LOCK: i64 = 0x72656e6461_0001;
+const RELAY_LOCK: i64 = 0x0072_656e_6461_0001;
 
 /// Adds an event to the outbox inside the caller's transaction. Returns its `ce_id`.
 pub async fn enqueue<E: EventType>(
@@ -93,10 +93,8 @@ pub enum RelayError {
 /// Locks and returns up to `limit` unpublished rows, oldest first; empty when another
 /// relay holds the lock. The rows stay locked until `tx` ends.
 pub async fn claim(tx: &mut Transaction<'_, Postgres>, limit: i64) -> Result<Vec<PendingEvent>, sqlx::Error> {
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-        .bind(RELAY_LOCK)
-        .fetch_one(&mut **tx)
-        .await?;
+    let locked: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)").bind(RELAY_LOCK).fetch_one(&mut **tx).await?;
     if !locked {
         return Ok(Vec::new());
     }
@@ -111,10 +109,7 @@ pub async fn claim(tx: &mut Transaction<'_, Postgres>, limit: i64) -> Result<Vec
 
 /// Marks rows published; call only after the broker acknowledged every one of them.
 pub async fn mark_published(tx: &mut Transaction<'_, Postgres>, ids: &[Uuid]) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
-        .bind(ids)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)").bind(ids).execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -47,9 +47,8 @@ pub fn init(service: &'static str) -> Result<Telemetry, TelemetryError> {
     let format = config::var(&ProcessEnv, "RENDA_LOG_FORMAT", "text".to_owned())?;
     let endpoint: Option<String> = config::optional(&ProcessEnv, "RENDA_OTLP_ENDPOINT")?;
 
-    let mut builder = SdkTracerProvider::builder().with_resource(
-        opentelemetry_sdk::Resource::builder().with_service_name(format!("renda-{service}")).build(),
-    );
+    let mut builder = SdkTracerProvider::builder()
+        .with_resource(opentelemetry_sdk::Resource::builder().with_service_name(format!("renda-{service}")).build());
     if let Some(endpoint) = &endpoint {
         use opentelemetry_otlp::WithExportConfig;
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -73,11 +72,7 @@ pub fn init(service: &'static str) -> Result<Telemetry, TelemetryError> {
             .boxed(),
         other => return Err(ConfigError::new("RENDA_LOG_FORMAT", format!("{other:?}: use text or json")).into()),
     };
-    tracing_subscriber::registry()
-        .with(fmt)
-        .with(otel)
-        .try_init()
-        .map_err(|e| TelemetryError::Init(e.to_string()))?;
+    tracing_subscriber::registry().with(fmt).with(otel).try_init().map_err(|e| TelemetryError::Init(e.to_string()))?;
     metrics_handle();
     tracing::info!(service, otlp = endpoint.as_deref().unwrap_or("off"), "telemetry ready");
     Ok(Telemetry { provider })
@@ -117,9 +112,9 @@ pub fn current_traceparent() -> Option<String> {
     if context.span().span_context().is_valid() {
         TraceContextPropagator::new().inject_context(&context, &mut carrier);
     }
-    carrier.remove("traceparent").or_else(|| {
-        Some(format!("00-{:032x}-{:016x}-01", rand::random::<u128>() | 1, rand::random::<u64>() | 1))
-    })
+    carrier
+        .remove("traceparent")
+        .or_else(|| Some(format!("00-{:032x}-{:016x}-01", rand::random::<u128>() | 1, rand::random::<u64>() | 1)))
 }
 
 /// Makes `span` a child of the remote span in `traceparent`, when it is well-formed.

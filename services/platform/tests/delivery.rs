@@ -8,10 +8,10 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
-use rdkafka::ClientConfig;
 use renda_platform::consumer::{ConsumerConfig, EventConsumer, Handler, HandlerError};
 use renda_platform::counties::CountyCode;
 use renda_platform::envelope::{self, Envelope};
@@ -37,9 +37,10 @@ struct Fixture {
 /// A fresh database with the platform tables and an `effects` table, and a fresh one-partition topic.
 async fn fixture() -> Fixture {
     renda_platform::telemetry::init_for_tests();
-    let pool = db::connect_and_migrate(&testing::pg_url(), &testing::unique_name("test_delivery"), &NO_SERVICE_MIGRATIONS)
-        .await
-        .expect("database");
+    let pool =
+        db::connect_and_migrate(&testing::pg_url(), &testing::unique_name("test_delivery"), &NO_SERVICE_MIGRATIONS)
+            .await
+            .expect("database");
     sqlx::query("CREATE TABLE effects (event_id text NOT NULL, suggestion_id text NOT NULL, title text NOT NULL)")
         .execute(&pool)
         .await

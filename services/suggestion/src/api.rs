@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::{Kind, NewSuggestion, State};
 use crate::error::{Error, Result};
-use crate::store::{self, SuggestionRow, Submitter};
+use crate::store::{self, Submitter, SuggestionRow};
 use crate::{SERVICE, events};
 
 #[derive(Clone)]
@@ -31,8 +31,9 @@ impl SuggestionApi {
         let scope = self.verifier.scoped(request.metadata(), &request.get_ref().county)?;
         scope.caller.require_any_role(&[Role::Deputy])?;
         let req = request.get_ref();
-        let new = NewSuggestion::parse(kind_from_wire(req.kind), &req.title, &req.content, &req.category, &req.request_id)
-            .map_err(Error::Invalid)?;
+        let new =
+            NewSuggestion::parse(kind_from_wire(req.kind), &req.title, &req.content, &req.category, &req.request_id)
+                .map_err(Error::Invalid)?;
         let submitter = Submitter { deputy_id: &scope.caller.id, deputy_name: &scope.caller.name };
 
         let mut tx = self.pool.begin().await?;
@@ -47,8 +48,15 @@ impl SuggestionApi {
             };
         }
         let row = store::insert_submitted(&mut tx, &scope.county, &submitter, &new, self.clock.now()).await?;
-        outbox::enqueue(&mut tx, SERVICE, &scope.county, &row.id.to_string(), &events::submitted(&row), row.submitted_at)
-            .await?;
+        outbox::enqueue(
+            &mut tx,
+            SERVICE,
+            &scope.county,
+            &row.id.to_string(),
+            &events::submitted(&row),
+            row.submitted_at,
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(suggestion = %row.id, number = %row.number, "suggestion submitted");
         Ok(to_wire(&row))
@@ -57,9 +65,7 @@ impl SuggestionApi {
     async fn get(&self, request: Request<pb::GetSuggestionRequest>) -> Result<pb::Suggestion> {
         let scope = self.verifier.scoped(request.metadata(), &request.get_ref().county)?;
         let id = wire::uuid("id", &request.get_ref().id).map_err(|v| Error::Invalid(vec![v]))?;
-        let row = store::get(&self.pool, &scope.county, id)
-            .await?
-            .ok_or_else(|| Error::NotFound(id.to_string()))?;
+        let row = store::get(&self.pool, &scope.county, id).await?.ok_or_else(|| Error::NotFound(id.to_string()))?;
         let caller = &scope.caller;
         // Staff see the county's; deputies their own; agencies only what is assigned to them (nothing yet).
         let visible = caller.has_role(Role::Staff) || (caller.has_role(Role::Deputy) && row.deputy_id == caller.id);
@@ -94,7 +100,10 @@ impl pb::suggestion_service_server::SuggestionService for SuggestionApi {
         Ok(Response::new(self.submit(request).await?))
     }
 
-    async fn get_suggestion(&self, request: Request<pb::GetSuggestionRequest>) -> Result<Response<pb::Suggestion>, Status> {
+    async fn get_suggestion(
+        &self,
+        request: Request<pb::GetSuggestionRequest>,
+    ) -> Result<Response<pb::Suggestion>, Status> {
         Ok(Response::new(self.get(request).await?))
     }
 

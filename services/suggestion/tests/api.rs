@@ -3,12 +3,12 @@
 use chrono::{DateTime, Utc};
 use renda_platform::auth::Role;
 use renda_platform::clock::ManualClock;
+use renda_platform::host::ServiceApp;
 use renda_platform::testing;
 use renda_proto::common::v1::PageRequest;
 use renda_proto::suggestion::v1 as pb;
 use renda_proto::suggestion::v1::suggestion_service_client::SuggestionServiceClient;
 use renda_suggestion::App;
-use renda_platform::host::ServiceApp;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
@@ -31,9 +31,12 @@ impl Drop for TestApp {
 async fn spawn_app() -> TestApp {
     renda_platform::telemetry::init_for_tests();
     let clock = ManualClock::at(at("2026-03-02T02:00:00Z"));
-    let app = App::build_with_clock(testing::service_config("suggestion").expect("config"), std::sync::Arc::new(clock.clone()))
-        .await
-        .expect("app builds");
+    let app = App::build_with_clock(
+        testing::service_config("suggestion").expect("config"),
+        std::sync::Arc::new(clock.clone()),
+    )
+    .await
+    .expect("app builds");
     let addr = app.host().grpc_addr();
     let pool = app.host().pool().clone();
     let stop = CancellationToken::new();
@@ -75,8 +78,18 @@ fn submission(county: &str, title: &str, key: &str) -> pb::SubmitSuggestionReque
 async fn submissions_are_numbered_per_county_and_year_and_announced_through_the_outbox() {
     let mut app = spawn_app().await;
     let token = deputy("d1", "330521");
-    let first = app.client.submit_suggestion(with_token(submission("330521", "一", ""), &token)).await.expect("ok").into_inner();
-    let second = app.client.submit_suggestion(with_token(submission("330521", "二", ""), &token)).await.expect("ok").into_inner();
+    let first = app
+        .client
+        .submit_suggestion(with_token(submission("330521", "一", ""), &token))
+        .await
+        .expect("ok")
+        .into_inner();
+    let second = app
+        .client
+        .submit_suggestion(with_token(submission("330521", "二", ""), &token))
+        .await
+        .expect("ok")
+        .into_inner();
     assert_eq!(first.number, "德清〔2026〕第0001号");
     assert_eq!(second.number, "德清〔2026〕第0002号");
     assert_eq!(first.deputy_name, "代表d1");
@@ -91,13 +104,24 @@ async fn submissions_are_numbered_per_county_and_year_and_announced_through_the_
 
     // Just after midnight on 1 January in China (still 31 December in UTC) a new year starts.
     app.clock.set(at("2026-12-31T16:30:00Z"));
-    let new_year = app.client.submit_suggestion(with_token(submission("330521", "四", ""), &token)).await.expect("ok").into_inner();
+    let new_year = app
+        .client
+        .submit_suggestion(with_token(submission("330521", "四", ""), &token))
+        .await
+        .expect("ok")
+        .into_inner();
     assert_eq!(new_year.number, "德清〔2027〕第0001号");
 
     let events: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT topic, event_type, message_key FROM outbox ORDER BY id").fetch_all(&app.pool).await.expect("outbox");
+        sqlx::query_as("SELECT topic, event_type, message_key FROM outbox ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .expect("outbox");
     assert_eq!(events.len(), 4);
-    assert_eq!(events[0], ("renda.330521.suggestion".into(), "renda.suggestion.v1.SuggestionSubmitted".into(), first.id.clone()));
+    assert_eq!(
+        events[0],
+        ("renda.330521.suggestion".into(), "renda.suggestion.v1.SuggestionSubmitted".into(), first.id.clone())
+    );
     assert_eq!(events[2].0, "renda.330782.suggestion");
 }
 
@@ -109,7 +133,11 @@ async fn concurrent_submissions_get_distinct_numbers_without_gaps() {
         let mut client = app.client.clone();
         let token = token.clone();
         async move {
-            client.submit_suggestion(with_token(submission("330523", &format!("建议{i}"), ""), &token)).await.expect("ok").into_inner()
+            client
+                .submit_suggestion(with_token(submission("330523", &format!("建议{i}"), ""), &token))
+                .await
+                .expect("ok")
+                .into_inner()
         }
     });
     let mut numbers: Vec<String> = futures_join(submits).await.into_iter().map(|s| s.number).collect();
@@ -131,8 +159,18 @@ async fn futures_join<F: std::future::Future>(futures: impl IntoIterator<Item = 
 async fn a_retried_submission_returns_the_first_and_a_reused_key_is_refused() {
     let mut app = spawn_app().await;
     let token = deputy("d1", "330521");
-    let first = app.client.submit_suggestion(with_token(submission("330521", "标题", "key-1"), &token)).await.expect("ok").into_inner();
-    let again = app.client.submit_suggestion(with_token(submission("330521", "标题", "key-1"), &token)).await.expect("ok").into_inner();
+    let first = app
+        .client
+        .submit_suggestion(with_token(submission("330521", "标题", "key-1"), &token))
+        .await
+        .expect("ok")
+        .into_inner();
+    let again = app
+        .client
+        .submit_suggestion(with_token(submission("330521", "标题", "key-1"), &token))
+        .await
+        .expect("ok")
+        .into_inner();
     assert_eq!(first.id, again.id);
     let reused = app
         .client
@@ -165,13 +203,22 @@ async fn bad_requests_name_the_field_and_scope_is_enforced() {
         status.get_details_bad_request().expect("details").field_violations.into_iter().map(|v| v.field).collect();
     assert_eq!(fields, ["kind", "title", "content"]);
 
-    let status = app.client.submit_suggestion(with_token(submission("330782", "t", ""), &token)).await.expect_err("other county");
+    let status = app
+        .client
+        .submit_suggestion(with_token(submission("330782", "t", ""), &token))
+        .await
+        .expect_err("other county");
     assert_eq!(status.code(), Code::PermissionDenied);
-    let status = app.client.submit_suggestion(with_token(submission("3305", "t", ""), &token)).await.expect_err("bad county");
+    let status =
+        app.client.submit_suggestion(with_token(submission("3305", "t", ""), &token)).await.expect_err("bad county");
     assert_eq!(status.code(), Code::InvalidArgument);
     let status = app.client.submit_suggestion(Request::new(submission("330521", "t", ""))).await.expect_err("no token");
     assert_eq!(status.code(), Code::Unauthenticated);
-    let status = app.client.submit_suggestion(with_token(submission("330521", "t", ""), &staff("330521"))).await.expect_err("staff");
+    let status = app
+        .client
+        .submit_suggestion(with_token(submission("330521", "t", ""), &staff("330521")))
+        .await
+        .expect_err("staff");
     assert_eq!(status.code(), Code::PermissionDenied);
     let status = app
         .client
@@ -187,13 +234,24 @@ async fn deputies_see_their_own_staff_see_the_county_and_lists_page() {
     let (d1, d2) = (deputy("d1", "330110"), deputy("d2", "330110"));
     let mut mine = Vec::new();
     for i in 0..3 {
-        mine.push(app.client.submit_suggestion(with_token(submission("330110", &format!("d1-{i}"), ""), &d1)).await.expect("ok").into_inner());
+        mine.push(
+            app.client
+                .submit_suggestion(with_token(submission("330110", &format!("d1-{i}"), ""), &d1))
+                .await
+                .expect("ok")
+                .into_inner(),
+        );
     }
-    let theirs = app.client.submit_suggestion(with_token(submission("330110", "d2", ""), &d2)).await.expect("ok").into_inner();
+    let theirs =
+        app.client.submit_suggestion(with_token(submission("330110", "d2", ""), &d2)).await.expect("ok").into_inner();
 
-    let get = |id: &str, token: &str| with_token(pb::GetSuggestionRequest { county: "330110".into(), id: id.into() }, token);
+    let get =
+        |id: &str, token: &str| with_token(pb::GetSuggestionRequest { county: "330110".into(), id: id.into() }, token);
     assert_eq!(app.client.get_suggestion(get(&theirs.id, &d1)).await.expect_err("not theirs").code(), Code::NotFound);
-    assert_eq!(app.client.get_suggestion(get(&theirs.id, &staff("330110"))).await.expect("staff").into_inner().id, theirs.id);
+    assert_eq!(
+        app.client.get_suggestion(get(&theirs.id, &staff("330110"))).await.expect("staff").into_inner().id,
+        theirs.id
+    );
 
     let list = |token: &str, page_token: &str| {
         with_token(
