@@ -52,8 +52,53 @@ macro_rules! event_types {
 
 event_types! {
     suggestion::v1::SuggestionSubmitted => "renda.suggestion.v1.SuggestionSubmitted",
+    suggestion::v1::SuggestionRegistered => "renda.suggestion.v1.SuggestionRegistered",
+    suggestion::v1::SuggestionRegistrationRefused => "renda.suggestion.v1.SuggestionRegistrationRefused",
+    suggestion::v1::SuggestionAssigned => "renda.suggestion.v1.SuggestionAssigned",
+    suggestion::v1::SuggestionAccepted => "renda.suggestion.v1.SuggestionAccepted",
+    suggestion::v1::SuggestionReturned => "renda.suggestion.v1.SuggestionReturned",
+    suggestion::v1::ProgressReported => "renda.suggestion.v1.ProgressReported",
+    suggestion::v1::ExtensionRequested => "renda.suggestion.v1.ExtensionRequested",
+    suggestion::v1::ExtensionDecided => "renda.suggestion.v1.ExtensionDecided",
+    suggestion::v1::SuggestionReplied => "renda.suggestion.v1.SuggestionReplied",
+    suggestion::v1::SuggestionEvaluated => "renda.suggestion.v1.SuggestionEvaluated",
+    suggestion::v1::SuggestionReopened => "renda.suggestion.v1.SuggestionReopened",
+    suggestion::v1::ReminderDue => "renda.suggestion.v1.ReminderDue",
+    suggestion::v1::SuggestionOverdue => "renda.suggestion.v1.SuggestionOverdue",
+    suggestion::v1::SuggestionEscalated => "renda.suggestion.v1.SuggestionEscalated",
+    suggestion::v1::SuggestionMerged => "renda.suggestion.v1.SuggestionMerged",
+    suggestion::v1::SuggestionMarkedKey => "renda.suggestion.v1.SuggestionMarkedKey",
+    suggestion::v1::SuggestionClosed => "renda.suggestion.v1.SuggestionClosed",
     deputy::v1::DutyActivityRecorded => "renda.deputy.v1.DutyActivityRecorded",
     supervision::v1::ProjectProposed => "renda.supervision.v1.ProjectProposed",
     opinion::v1::OpinionIngested => "renda.opinion.v1.OpinionIngested",
     notification::v1::InboxItemCreated => "renda.notification.v1.InboxItemCreated",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message as _;
+
+    /// `ce_type` must be a message's full protobuf name, or nobody can decode the event.
+    #[test]
+    fn event_types_name_messages_of_the_published_protos() {
+        let set = prost_types::FileDescriptorSet::decode(FILE_DESCRIPTOR_SET).expect("descriptor set");
+        let names: std::collections::HashSet<String> = set
+            .file
+            .iter()
+            .flat_map(|f| f.message_type.iter().map(move |m| format!("{}.{}", f.package(), m.name())))
+            .collect();
+        for name in [
+            suggestion::v1::SuggestionSubmitted::TYPE,
+            suggestion::v1::SuggestionAssigned::TYPE,
+            suggestion::v1::SuggestionEscalated::TYPE,
+            suggestion::v1::SuggestionClosed::TYPE,
+            suggestion::v1::ReminderDue::TYPE,
+            deputy::v1::DutyActivityRecorded::TYPE,
+            notification::v1::InboxItemCreated::TYPE,
+        ] {
+            assert!(names.contains(name), "{name} is not a message of the published protos");
+        }
+    }
 }

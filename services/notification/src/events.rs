@@ -5,13 +5,11 @@ use renda_platform::counties::CountyCode;
 use renda_platform::envelope::Envelope;
 use renda_platform::outbox;
 use renda_platform::wire::timestamp;
-use renda_proto::EventType;
 use renda_proto::notification::v1::InboxItemCreated;
-use renda_proto::suggestion::v1::SuggestionSubmitted;
 use sqlx::PgConnection;
 
 use crate::SERVICE;
-use crate::domain;
+use crate::domain::{self, Known, SuggestionEvent};
 use crate::store::{self, ItemRow, Source};
 
 pub fn item_created(row: &ItemRow) -> InboxItemCreated {
@@ -26,29 +24,55 @@ pub fn item_created(row: &ItemRow) -> InboxItemCreated {
     }
 }
 
-/// Turns suggestion facts into inbox items.
+/// Turns suggestion facts into inbox items: one per notice of [`domain::notices`], each
+/// announced by an `InboxItemCreated`. Applying an event again creates nothing new.
 pub struct SuggestionEvents;
 
 impl Handler for SuggestionEvents {
     fn wants(&self, event_type: &str) -> bool {
-        event_type == SuggestionSubmitted::TYPE
+        SuggestionEvent::TYPES.contains(&event_type)
     }
 
     async fn handle(&self, conn: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
-        let submitted: SuggestionSubmitted = event.decode()?;
+        let Some(fact) = SuggestionEvent::decode(&event.event_type, &event.payload)? else {
+            tracing::debug!(event_type = %event.event_type, "not a suggestion event this service acts on");
+            return Ok(());
+        };
         let county: CountyCode =
             event.county.parse().map_err(|e| HandlerError::Permanent(format!("ce_county: {e}")))?;
-        if submitted.county != event.county {
+        let (Some(payload_county), Some(suggestion_id)) = (fact.county(), fact.suggestion_id()) else {
+            return Err(HandlerError::Permanent(format!("{} carries no suggestion", event.event_type)));
+        };
+        if payload_county != event.county {
             return Err(HandlerError::Permanent(format!(
-                "payload county {:?} differs from ce_county {}",
-                submitted.county, event.county
+                "payload county {payload_county:?} differs from ce_county {}",
+                event.county
             )));
         }
-        let notice = domain::for_submitted_suggestion(&submitted);
+        if let SuggestionEvent::Assigned(assigned) = &fact {
+            let version = fact.suggestion().map_or(0, |s| s.version);
+            store::remember_lead(
+                conn,
+                &county,
+                suggestion_id,
+                &assigned.lead_agency,
+                &assigned.lead_agency_name,
+                version,
+            )
+            .await?;
+        }
+        let known = match &fact {
+            SuggestionEvent::Submitted(_) => Known::default(),
+            _ => store::known(conn, &county, suggestion_id).await?,
+        };
         let source = Source { event_id: &event.id, event_type: &event.event_type, subject_id: &event.subject };
-        if let Some(row) = store::insert(conn, &county, &notice, &source, chrono::Utc::now()).await? {
-            outbox::enqueue(conn, SERVICE, &county, &row.id.to_string(), &item_created(&row), row.created_at).await?;
-            tracing::info!(item = %row.id, recipient = %row.recipient, "inbox item created");
+        let now = chrono::Utc::now();
+        for notice in domain::notices(&fact, &known) {
+            if let Some(row) = store::insert(conn, &county, &notice, &source, now).await? {
+                outbox::enqueue(conn, SERVICE, &county, &row.id.to_string(), &item_created(&row), row.created_at)
+                    .await?;
+                tracing::info!(item = %row.id, recipient = %row.recipient, "inbox item created");
+            }
         }
         Ok(())
     }

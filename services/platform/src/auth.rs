@@ -26,6 +26,10 @@ pub enum Role {
     Evaluator,
     /// Another government system pushing records in.
     System,
+    /// Head of an agency (with the `agency` claim): receives 催办.
+    AgencyHead,
+    /// Province operator: reference data such as the holiday calendar.
+    Admin,
 }
 
 impl Role {
@@ -38,6 +42,8 @@ impl Role {
             Self::Citizen => "citizen",
             Self::Evaluator => "evaluator",
             Self::System => "system",
+            Self::AgencyHead => "agency_head",
+            Self::Admin => "admin",
         }
     }
 
@@ -50,6 +56,8 @@ impl Role {
             "citizen" => Self::Citizen,
             "evaluator" => Self::Evaluator,
             "system" => Self::System,
+            "agency_head" => Self::AgencyHead,
+            "admin" => Self::Admin,
             _ => return None,
         })
     }
@@ -158,9 +166,19 @@ impl Caller {
         }
     }
 
-    /// Inbox addresses of this caller: `user:<sub>` and `role:<role>` for each role.
+    /// Inbox addresses of this caller: `user:<sub>`, `role:<role>` for each role, and for
+    /// agency users `agency:<code>` (and `agency-head:<code>` for the agency's head).
     pub fn recipients(&self) -> Vec<String> {
-        std::iter::once(format!("user:{}", self.id)).chain(self.roles.iter().map(|r| format!("role:{r}"))).collect()
+        let mut recipients: Vec<String> = std::iter::once(format!("user:{}", self.id))
+            .chain(self.roles.iter().map(|r| format!("role:{r}")))
+            .collect();
+        if let Some(agency) = &self.agency {
+            recipients.push(format!("agency:{agency}"));
+            if self.has_role(Role::AgencyHead) {
+                recipients.push(format!("agency-head:{agency}"));
+            }
+        }
+        recipients
     }
 }
 
@@ -317,6 +335,23 @@ mod tests {
         assert_eq!(verifier().authenticate(&md).unwrap_err(), AuthError::Missing);
         md.insert("authorization", "Basic abc".parse().expect("ascii"));
         assert!(matches!(verifier().authenticate(&md), Err(AuthError::Invalid(_))));
+    }
+
+    #[test]
+    fn agency_users_are_addressed_by_their_agency_and_heads_as_heads() {
+        let claims = Claims::new(
+            "a1",
+            "钱立军",
+            &[Role::AgencyHead],
+            &["330521"],
+            Some("330521-hbj".into()),
+            chrono::Duration::seconds(60),
+        );
+        let caller = verifier().verify(&Issuer::hs256(SECRET).issue(&claims).expect("sign")).expect("valid");
+        assert_eq!(
+            caller.recipients(),
+            ["user:a1", "role:agency_head", "agency:330521-hbj", "agency-head:330521-hbj"].map(str::to_owned)
+        );
     }
 
     #[test]

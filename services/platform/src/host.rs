@@ -144,6 +144,14 @@ impl Host {
         self.tasks.spawn(relay.run(self.workers.clone()));
     }
 
+    /// Runs a background worker until shutdown; it gets the token that says when to stop.
+    pub fn spawn_worker<F>(&self, worker: impl FnOnce(CancellationToken) -> F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.spawn(worker(self.workers.clone()));
+    }
+
     /// Runs a consumer of `topics` in this service's consumer group until shutdown.
     pub fn spawn_consumer<H: Handler>(&self, topics: Vec<String>, handler: H) -> anyhow::Result<()> {
         let config = ConsumerConfig::new(&self.config.kafka_brokers, self.config.consumer_group(), topics);

@@ -7,12 +7,15 @@
 //! [`auth`] (JWT, roles, county scope), [`error`] (one mapping to gRPC codes),
 //! [`host`] (gRPC server with health and reflection, admin HTTP, graceful shutdown).
 
+pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod consumer;
 pub mod counties;
 pub mod db;
+pub mod deadline;
 pub mod envelope;
 pub mod error;
 pub mod host;

@@ -63,14 +63,15 @@ fn with_token<T>(message: T, token: &str) -> Request<T> {
     request
 }
 
-fn submission(county: &str, title: &str, key: &str) -> pb::SubmitSuggestionRequest {
-    pb::SubmitSuggestionRequest {
+fn submission(county: &str, title: &str, key: &str) -> pb::CreateSuggestionRequest {
+    pb::CreateSuggestionRequest {
         county: county.into(),
         kind: pb::SuggestionKind::Suggestion as i32,
         title: title.into(),
         content: "建议内容".into(),
         category: "环保".into(),
         request_id: key.into(),
+        ..Default::default()
     }
 }
 
@@ -80,13 +81,13 @@ async fn submissions_are_numbered_per_county_and_year_and_announced_through_the_
     let token = deputy("d1", "330521");
     let first = app
         .client
-        .submit_suggestion(with_token(submission("330521", "一", ""), &token))
+        .create_suggestion(with_token(submission("330521", "一", ""), &token))
         .await
         .expect("ok")
         .into_inner();
     let second = app
         .client
-        .submit_suggestion(with_token(submission("330521", "二", ""), &token))
+        .create_suggestion(with_token(submission("330521", "二", ""), &token))
         .await
         .expect("ok")
         .into_inner();
@@ -96,7 +97,7 @@ async fn submissions_are_numbered_per_county_and_year_and_announced_through_the_
 
     let yiwu = app
         .client
-        .submit_suggestion(with_token(submission("330782", "三", ""), &deputy("d2", "330782")))
+        .create_suggestion(with_token(submission("330782", "三", ""), &deputy("d2", "330782")))
         .await
         .expect("ok")
         .into_inner();
@@ -106,7 +107,7 @@ async fn submissions_are_numbered_per_county_and_year_and_announced_through_the_
     app.clock.set(at("2026-12-31T16:30:00Z"));
     let new_year = app
         .client
-        .submit_suggestion(with_token(submission("330521", "四", ""), &token))
+        .create_suggestion(with_token(submission("330521", "四", ""), &token))
         .await
         .expect("ok")
         .into_inner();
@@ -134,7 +135,7 @@ async fn concurrent_submissions_get_distinct_numbers_without_gaps() {
         let token = token.clone();
         async move {
             client
-                .submit_suggestion(with_token(submission("330523", &format!("建议{i}"), ""), &token))
+                .create_suggestion(with_token(submission("330523", &format!("建议{i}"), ""), &token))
                 .await
                 .expect("ok")
                 .into_inner()
@@ -161,27 +162,27 @@ async fn a_retried_submission_returns_the_first_and_a_reused_key_is_refused() {
     let token = deputy("d1", "330521");
     let first = app
         .client
-        .submit_suggestion(with_token(submission("330521", "标题", "key-1"), &token))
+        .create_suggestion(with_token(submission("330521", "标题", "key-1"), &token))
         .await
         .expect("ok")
         .into_inner();
     let again = app
         .client
-        .submit_suggestion(with_token(submission("330521", "标题", "key-1"), &token))
+        .create_suggestion(with_token(submission("330521", "标题", "key-1"), &token))
         .await
         .expect("ok")
         .into_inner();
     assert_eq!(first.id, again.id);
     let reused = app
         .client
-        .submit_suggestion(with_token(submission("330521", "另一个标题", "key-1"), &token))
+        .create_suggestion(with_token(submission("330521", "另一个标题", "key-1"), &token))
         .await
         .expect_err("refused");
     assert_eq!(reused.code(), Code::AlreadyExists);
     // Another deputy may use the same key for their own suggestion.
     let other = app
         .client
-        .submit_suggestion(with_token(submission("330521", "标题", "key-1"), &deputy("d2", "330521")))
+        .create_suggestion(with_token(submission("330521", "标题", "key-1"), &deputy("d2", "330521")))
         .await
         .expect("ok")
         .into_inner();
@@ -197,7 +198,7 @@ async fn bad_requests_name_the_field_and_scope_is_enforced() {
     let mut bad = submission("330521", "", "");
     bad.content = "长".repeat(10_001);
     bad.kind = pb::SuggestionKind::Unspecified as i32;
-    let status = app.client.submit_suggestion(with_token(bad, &token)).await.expect_err("invalid");
+    let status = app.client.create_suggestion(with_token(bad, &token)).await.expect_err("invalid");
     assert_eq!(status.code(), Code::InvalidArgument);
     let fields: Vec<String> =
         status.get_details_bad_request().expect("details").field_violations.into_iter().map(|v| v.field).collect();
@@ -205,18 +206,18 @@ async fn bad_requests_name_the_field_and_scope_is_enforced() {
 
     let status = app
         .client
-        .submit_suggestion(with_token(submission("330782", "t", ""), &token))
+        .create_suggestion(with_token(submission("330782", "t", ""), &token))
         .await
         .expect_err("other county");
     assert_eq!(status.code(), Code::PermissionDenied);
     let status =
-        app.client.submit_suggestion(with_token(submission("3305", "t", ""), &token)).await.expect_err("bad county");
+        app.client.create_suggestion(with_token(submission("3305", "t", ""), &token)).await.expect_err("bad county");
     assert_eq!(status.code(), Code::InvalidArgument);
-    let status = app.client.submit_suggestion(Request::new(submission("330521", "t", ""))).await.expect_err("no token");
+    let status = app.client.create_suggestion(Request::new(submission("330521", "t", ""))).await.expect_err("no token");
     assert_eq!(status.code(), Code::Unauthenticated);
     let status = app
         .client
-        .submit_suggestion(with_token(submission("330521", "t", ""), &staff("330521")))
+        .create_suggestion(with_token(submission("330521", "t", ""), &staff("330521")))
         .await
         .expect_err("staff");
     assert_eq!(status.code(), Code::PermissionDenied);
@@ -236,14 +237,14 @@ async fn deputies_see_their_own_staff_see_the_county_and_lists_page() {
     for i in 0..3 {
         mine.push(
             app.client
-                .submit_suggestion(with_token(submission("330110", &format!("d1-{i}"), ""), &d1))
+                .create_suggestion(with_token(submission("330110", &format!("d1-{i}"), ""), &d1))
                 .await
                 .expect("ok")
                 .into_inner(),
         );
     }
     let theirs =
-        app.client.submit_suggestion(with_token(submission("330110", "d2", ""), &d2)).await.expect("ok").into_inner();
+        app.client.create_suggestion(with_token(submission("330110", "d2", ""), &d2)).await.expect("ok").into_inner();
 
     let get =
         |id: &str, token: &str| with_token(pb::GetSuggestionRequest { county: "330110".into(), id: id.into() }, token);
@@ -258,6 +259,7 @@ async fn deputies_see_their_own_staff_see_the_county_and_lists_page() {
             pb::ListSuggestionsRequest {
                 county: "330110".into(),
                 page: Some(PageRequest { page_size: 2, page_token: page_token.into() }),
+                ..Default::default()
             },
             token,
         )
