@@ -1,79 +1,14 @@
 //! The suggestion service over real gRPC against a real PostgreSQL database.
 
-use chrono::{DateTime, Utc};
+mod common;
+
+use common::*;
 use renda_platform::auth::Role;
-use renda_platform::clock::ManualClock;
-use renda_platform::host::ServiceApp;
 use renda_platform::testing;
 use renda_proto::common::v1::PageRequest;
 use renda_proto::suggestion::v1 as pb;
-use renda_proto::suggestion::v1::suggestion_service_client::SuggestionServiceClient;
-use renda_suggestion::App;
-use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
-use tonic::transport::Channel;
 use tonic::{Code, Request};
 use tonic_types::StatusExt;
-
-struct TestApp {
-    client: SuggestionServiceClient<Channel>,
-    pool: PgPool,
-    clock: ManualClock,
-    stop: CancellationToken,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
-async fn spawn_app() -> TestApp {
-    renda_platform::telemetry::init_for_tests();
-    let clock = ManualClock::at(at("2026-03-02T02:00:00Z"));
-    let app = App::build_with_clock(
-        testing::service_config("suggestion").expect("config"),
-        std::sync::Arc::new(clock.clone()),
-    )
-    .await
-    .expect("app builds");
-    let addr = app.host().grpc_addr();
-    let pool = app.host().pool().clone();
-    let stop = CancellationToken::new();
-    tokio::spawn(app.run(stop.clone().cancelled_owned()));
-    let channel = Channel::from_shared(format!("http://{addr}")).expect("url").connect_lazy();
-    TestApp { client: SuggestionServiceClient::new(channel), pool, clock, stop }
-}
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(rfc3339).expect("time").to_utc()
-}
-
-fn deputy(sub: &str, county: &str) -> String {
-    testing::token(sub, &format!("代表{sub}"), &[Role::Deputy], &[county], None)
-}
-
-fn staff(county: &str) -> String {
-    testing::token("staff-1", "工作人员", &[Role::Staff], &[county], None)
-}
-
-fn with_token<T>(message: T, token: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    request.metadata_mut().insert("authorization", testing::bearer(token));
-    request
-}
-
-fn submission(county: &str, title: &str, key: &str) -> pb::CreateSuggestionRequest {
-    pb::CreateSuggestionRequest {
-        county: county.into(),
-        kind: pb::SuggestionKind::Suggestion as i32,
-        title: title.into(),
-        content: "建议内容".into(),
-        category: "环保".into(),
-        request_id: key.into(),
-        ..Default::default()
-    }
-}
 
 #[tokio::test]
 async fn submissions_are_numbered_per_county_and_year_and_announced_through_the_outbox() {
@@ -126,7 +61,7 @@ async fn submissions_are_numbered_per_county_and_year_and_announced_through_the_
     assert_eq!(events[2].0, "renda.330782.suggestion");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_submissions_get_distinct_numbers_without_gaps() {
     let app = spawn_app().await;
     let token = deputy("d1", "330523");
@@ -147,11 +82,16 @@ async fn concurrent_submissions_get_distinct_numbers_without_gaps() {
     assert_eq!(numbers, expected);
 }
 
-async fn futures_join<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let handles: Vec<_> = futures.into_iter().map(|f| Box::pin(f)).collect();
+/// Runs the futures at once, each on its own task.
+async fn futures_join<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
     let mut out = Vec::new();
-    for h in handles {
-        out.push(h.await);
+    for handle in handles {
+        out.push(handle.await.expect("task"));
     }
     out
 }
