@@ -7,7 +7,6 @@ use renda_proto::notification::v1 as pb;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
-use crate::domain;
 use crate::error::{Error, Result};
 use crate::store::{self, ItemRow};
 

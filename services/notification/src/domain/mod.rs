@@ -6,8 +6,6 @@
 
 mod suggestion;
 
-use renda_platform::auth::{Caller, Role};
-
 pub use suggestion::{Known, SuggestionEvent, notices};
 
 /// An item to put in an inbox.
