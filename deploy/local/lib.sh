@@ -357,6 +357,22 @@ stop_private_pg() {
 	fi
 }
 
+# ---------------------------------------------------------------- python (chart check, subscriber)
+
+# ensure_python: python3 with venv, from the distribution where missing (a fresh Debian
+# machine with only Rust has neither).
+ensure_python() {
+	if command -v python3 >/dev/null 2>&1 && python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+		return
+	fi
+	local sudo=()
+	[[ $(id -u) == 0 ]] || sudo=(sudo)
+	log "installing python3 and python3-venv from the distribution"
+	"${sudo[@]}" apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq python3 python3-venv >/dev/null
+	command -v python3 >/dev/null 2>&1 || die "python3 is still missing after installing it"
+}
+
 # ---------------------------------------------------------------- tansu (Kafka)
 
 tansu_bin() { command -v tansu; }

@@ -25,6 +25,7 @@ trap 'exit 143' TERM
 
 ensure_pg
 ensure_tansu_installed
+ensure_python
 
 # A broker left by an interrupted run would hold the port and the storage.
 stop_pidfile "$TEST_BROKER_DIR/broker.pid" tansu 10

@@ -1,7 +1,9 @@
 //! Request extractors that turn every bad input into a 4xx in the one error format.
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use renda_platform::auth::{Caller, bearer_token};
 use serde::de::DeserializeOwned;
@@ -30,6 +32,52 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         JsonRejection::MissingJsonContentType(_) => ApiError::invalid("content-type", "must be application/json"),
         other => ApiError::invalid("body", other.body_text()),
     }
+}
+
+/// A JSON body that may be left out: an empty body is `T::default()`; otherwise as [`Json`].
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = media_type(req.headers()).is_some_and(|m| m == "application/json" || m.ends_with("+json"));
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::invalid("body", e.body_text()))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        if !is_json {
+            return Err(ApiError::invalid("content-type", "must be application/json"));
+        }
+        serde_json::from_slice(&bytes).map(Self).map_err(|e| {
+            ApiError::invalid("body", format!("Failed to deserialize the JSON body into the target type: {e}"))
+        })
+    }
+}
+
+/// A UTF-8 text body sent as `text/tab-separated-values` or `text/plain` (parameters such as
+/// `charset` are ignored); another content-type or bytes that are not UTF-8 are a 400.
+pub struct TextBody(pub String);
+
+pub const TEXT_MEDIA_TYPES: &[&str] = &["text/tab-separated-values", "text/plain"];
+
+impl<S: Send + Sync> FromRequest<S> for TextBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !media_type(req.headers()).is_some_and(|m| TEXT_MEDIA_TYPES.contains(&m.as_str())) {
+            return Err(ApiError::invalid("content-type", format!("must be {}", TEXT_MEDIA_TYPES.join(" or "))));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::invalid("body", e.body_text()))?;
+        String::from_utf8(bytes.into()).map(Self).map_err(|_| ApiError::invalid("body", "must be UTF-8 text"))
+    }
+}
+
+/// The lowercase media type of the `content-type` header, without parameters.
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    (!essence.is_empty()).then_some(essence)
 }
 
 /// Query parameters; a bad one is a 400.

@@ -1,9 +1,9 @@
 //! The HTTP API (`/v1/...`): JSON in and out, each route one gRPC call with the caller's token.
+//! The helpers every route uses live here; the suggestion routes are in `crate::suggestions`.
 
 use std::time::Duration;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
 use renda_platform::auth::Caller;
 use renda_platform::counties::CountyCode;
 use renda_platform::telemetry;
@@ -11,13 +11,12 @@ use renda_proto::common::v1::PageRequest;
 use renda_proto::deputy::v1 as deputy;
 use renda_proto::notification::v1 as notification;
 use renda_proto::opinion::v1 as opinion;
-use renda_proto::suggestion::v1 as suggestion;
 use renda_proto::supervision::v1 as supervision;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{Authenticated, Json, Query};
+use crate::extract::{Authenticated, Query};
 
 /// Every route of the API, as the OpenAPI document lists them (checked by a test).
 pub const ROUTES: &[(&str, &str)] = &[
@@ -25,23 +24,46 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/counties/{county}/suggestions"),
     ("get", "/v1/counties/{county}/suggestions"),
     ("get", "/v1/counties/{county}/suggestions/{id}"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/submit"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/register"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/refuse-registration"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/assign"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/accept"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/return"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/progress"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/co-agency-opinions"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/extension-requests"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/extension-decision"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/reply"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/evaluation"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/merge"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/key"),
+    ("post", "/v1/counties/{county}/suggestions/{id}/close"),
+    ("get", "/v1/counties/{county}/suggestions/{id}/audit"),
+    ("get", "/v1/counties/{county}/audit/verification"),
+    ("get", "/v1/counties/{county}/statistics"),
+    ("get", "/v1/counties/{county}/suggestion-policy"),
+    ("put", "/v1/counties/{county}/suggestion-policy"),
+    ("get", "/v1/counties/{county}/agencies"),
+    ("put", "/v1/counties/{county}/agencies/{code}"),
+    ("get", "/v1/counties/{county}/routing-rules"),
+    ("post", "/v1/counties/{county}/routing-rules"),
+    ("put", "/v1/holiday-calendars/{year}"),
     ("get", "/v1/counties/{county}/inbox"),
     ("get", "/v1/counties/{county}/deputies/{deputy_id}/activities"),
     ("get", "/v1/counties/{county}/projects"),
     ("get", "/v1/counties/{county}/opinions"),
 ];
 
-const MAX_IDEMPOTENCY_KEY: usize = 100;
-
 /// Checks the county in the path against the token before calling a service (which checks again).
-fn scope(caller: &Caller, county: &str) -> Result<CountyCode, ApiError> {
+pub(crate) fn scope(caller: &Caller, county: &str) -> Result<CountyCode, ApiError> {
     let county: CountyCode = county.parse().map_err(|e: String| ApiError::invalid("county", e))?;
     caller.require_county(&county).map_err(|e| ApiError::forbidden(e.to_string()))?;
     Ok(county)
 }
 
 /// A gRPC request carrying the caller's token, the request id and the trace context.
-fn grpc<T>(message: T, auth: &Authenticated) -> tonic::Request<T> {
+pub(crate) fn grpc<T>(message: T, auth: &Authenticated) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.set_timeout(Duration::from_secs(15));
     let metadata = request.metadata_mut();
@@ -65,90 +87,16 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    fn into_wire(self) -> Option<PageRequest> {
+    pub(crate) fn into_wire(self) -> Option<PageRequest> {
         Some(PageRequest { page_size: self.page_size.unwrap_or(0), page_token: self.page_token.unwrap_or_default() })
     }
 }
 
-fn rfc3339(ts: Option<&prost_types::Timestamp>) -> Option<String> {
+pub(crate) fn rfc3339(ts: Option<&prost_types::Timestamp>) -> Option<String> {
     renda_platform::wire::from_timestamp(ts).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
-// ---- suggestions
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SubmitSuggestion {
-    pub kind: String,
-    pub title: String,
-    pub content: String,
-    #[serde(default)]
-    pub category: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct SuggestionJson {
-    pub id: String,
-    pub county: String,
-    pub number: String,
-    pub kind: &'static str,
-    pub state: &'static str,
-    pub title: String,
-    pub content: String,
-    pub category: String,
-    pub deputy_id: String,
-    pub deputy_name: String,
-    pub submitted_at: Option<String>,
-}
-
-fn kind_from_json(kind: &str) -> Result<suggestion::SuggestionKind, ApiError> {
-    Ok(match kind {
-        "suggestion" => suggestion::SuggestionKind::Suggestion,
-        "motion" => suggestion::SuggestionKind::Motion,
-        "citizen_opinion" => suggestion::SuggestionKind::CitizenOpinion,
-        other => {
-            return Err(ApiError::invalid(
-                "kind",
-                format!("{other:?} is not one of suggestion, motion, citizen_opinion"),
-            ));
-        }
-    })
-}
-
-fn kind_to_json(kind: i32) -> &'static str {
-    match suggestion::SuggestionKind::try_from(kind) {
-        Ok(suggestion::SuggestionKind::Suggestion) => "suggestion",
-        Ok(suggestion::SuggestionKind::Motion) => "motion",
-        Ok(suggestion::SuggestionKind::CitizenOpinion) => "citizen_opinion",
-        _ => "unspecified",
-    }
-}
-
-fn state_to_json(state: i32) -> &'static str {
-    match suggestion::SuggestionState::try_from(state) {
-        Ok(suggestion::SuggestionState::Submitted) => "submitted",
-        _ => "unspecified",
-    }
-}
-
-impl From<suggestion::Suggestion> for SuggestionJson {
-    fn from(s: suggestion::Suggestion) -> Self {
-        Self {
-            submitted_at: rfc3339(s.submitted_at.as_ref()),
-            kind: kind_to_json(s.kind),
-            state: state_to_json(s.state),
-            id: s.id,
-            county: s.county,
-            number: s.number,
-            title: s.title,
-            content: s.content,
-            category: s.category,
-            deputy_id: s.deputy_id,
-            deputy_name: s.deputy_name,
-        }
-    }
-}
-
+/// One page of a list: `{"items": [...], "next_page_token": "..." | null}`.
 #[derive(Debug, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -156,66 +104,9 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    fn new(items: Vec<T>, token: String) -> Self {
+    pub(crate) fn new(items: Vec<T>, token: String) -> Self {
         Self { items, next_page_token: (!token.is_empty()).then_some(token) }
     }
-}
-
-/// `POST /v1/counties/{county}/suggestions`: a deputy submits; `Idempotency-Key` makes retries safe.
-pub async fn submit_suggestion(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(county): Path<String>,
-    headers: HeaderMap,
-    Json(body): Json<SubmitSuggestion>,
-) -> Result<(StatusCode, axum::Json<SuggestionJson>), ApiError> {
-    let county = scope(&auth.caller, &county)?;
-    let request_id = match headers.get("idempotency-key") {
-        None => String::new(),
-        Some(value) => {
-            let key = value.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be ASCII"))?;
-            if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
-                return Err(ApiError::invalid(
-                    "Idempotency-Key",
-                    format!("must be 1 to {MAX_IDEMPOTENCY_KEY} characters"),
-                ));
-            }
-            key.to_owned()
-        }
-    };
-    let message = suggestion::SubmitSuggestionRequest {
-        county: county.to_string(),
-        kind: kind_from_json(&body.kind)? as i32,
-        title: body.title,
-        content: body.content,
-        category: body.category,
-        request_id,
-    };
-    let created = state.clients.suggestion.clone().submit_suggestion(grpc(message, &auth)).await?.into_inner();
-    Ok((StatusCode::CREATED, axum::Json(created.into())))
-}
-
-pub async fn list_suggestions(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(county): Path<String>,
-    Query(page): Query<PageQuery>,
-) -> Result<axum::Json<Page<SuggestionJson>>, ApiError> {
-    let county = scope(&auth.caller, &county)?;
-    let message = suggestion::ListSuggestionsRequest { county: county.to_string(), page: page.into_wire() };
-    let response = state.clients.suggestion.clone().list_suggestions(grpc(message, &auth)).await?.into_inner();
-    Ok(axum::Json(Page::new(response.suggestions.into_iter().map(Into::into).collect(), response.next_page_token)))
-}
-
-pub async fn get_suggestion(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((county, id)): Path<(String, String)>,
-) -> Result<axum::Json<SuggestionJson>, ApiError> {
-    let county = scope(&auth.caller, &county)?;
-    let message = suggestion::GetSuggestionRequest { county: county.to_string(), id };
-    let found = state.clients.suggestion.clone().get_suggestion(grpc(message, &auth)).await?.into_inner();
-    Ok(axum::Json(found.into()))
 }
 
 // ---- inbox
