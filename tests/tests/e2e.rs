@@ -12,6 +12,9 @@ use rdkafka::{ClientConfig, Message};
 use renda_platform::testing;
 use renda_proto::suggestion::v1::SuggestionSubmitted;
 use renda_tests::{PROCESSES, Stack};
+
+mod common;
+use common::Client;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tonic_health::pb::HealthCheckRequest;
@@ -20,57 +23,6 @@ use tonic_health::pb::health_client::HealthClient;
 
 const DEQING: &str = "330521";
 const YIWU: &str = "330782";
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Client {
-    async fn login(&self, login: &str) -> String {
-        let response = self
-            .http
-            .post(format!("{}/v1/dev/tokens", self.base))
-            .json(&json!({ "login": login }))
-            .send()
-            .await
-            .expect("token request");
-        assert_eq!(response.status(), StatusCode::OK, "login {login}");
-        let body: Value = response.json().await.expect("json");
-        body["token"].as_str().expect("token").to_owned()
-    }
-
-    async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        let response = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("request");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn submit(&self, token: &str, county: &str, key: Option<&str>, body: Value) -> (StatusCode, Value) {
-        let mut request =
-            self.http.post(format!("{}/v1/counties/{county}/suggestions", self.base)).bearer_auth(token).json(&body);
-        if let Some(key) = key {
-            request = request.header("Idempotency-Key", key);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Polls `path` until `found` holds for one of its items.
-    async fn await_item(&self, token: &str, path: &str, found: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let (status, body) = self.get(token, path).await;
-            assert_eq!(status, StatusCode::OK, "{path}: {body}");
-            if let Some(item) = body["items"].as_array().and_then(|items| items.iter().find(|i| found(i))) {
-                return item.clone();
-            }
-            assert!(Instant::now() < deadline, "{path}: nothing matching within 30s; last: {body}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
 
 fn suggestion(title: &str) -> Value {
     json!({
@@ -84,7 +36,7 @@ fn suggestion(title: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submitted_suggestion_reaches_the_staff_inbox_and_the_deputys_duty_record() {
     let stack = Stack::start(&[DEQING, YIWU]).await.expect("stack starts");
-    let client = Client { http: reqwest::Client::new(), base: stack.gateway_url.clone() };
+    let client = Client::new(&stack.gateway_url);
 
     // Every gRPC process answers grpc.health.v1 as SERVING.
     for (name, service) in PROCESSES {
