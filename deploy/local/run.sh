@@ -95,10 +95,46 @@ dev_token() {
 		-H 'content-type: application/json' -d "{\"login\":\"$1\"}" | json_field token
 }
 
+# api METHOD PATH TOKEN BODY: calls the gateway; dies naming the call unless it answers 2xx.
+api() {
+	local method=$1 path=$2 token=$3 data=$4 body code
+	body=$(mktemp)
+	code=$(curl -sS --max-time 30 -o "$body" -w '%{http_code}' -X "$method" "$GATEWAY_URL$path" \
+		-H "authorization: Bearer $token" -H 'content-type: application/json' -d "$data") || code=000
+	if [[ $code != 2?? ]]; then
+		cat "$body" >&2 && echo >&2
+		rm -f "$body"
+		die "seeding: $method $path answered HTTP $code; see .run/logs/gateway.log"
+	fi
+	rm -f "$body"
+}
+
+# seed_configuration COUNTY CATEGORY: registers the county's demo agency, a routing rule
+# sending CATEGORY to it, and for 德清 the auto-assign policy of the source document.
+seed_configuration() {
+	local county=$1 category=$2 staff line code name rule_id
+	staff=$(dev_token "staff-$county") || die "no dev token for staff-$county"
+	line=$(grep "\"login\": \"agency-$county\"" "$DEMO_USERS") || return 0
+	code=$(json_field agency <<<"$line")
+	name=$(json_field agency_name <<<"$line")
+	[[ -n $code && -n $name ]] || return 0
+	api PUT "/v1/counties/$county/agencies/$code" "$staff" "{\"name\":\"$name\",\"active\":true}"
+	# A fixed rule id per county keeps re-runs from adding the rule twice.
+	rule_id="00000000-0000-7000-8000-000000$county"
+	api POST "/v1/counties/$county/routing-rules" "$staff" \
+		"{\"id\":\"$rule_id\",\"category\":\"$category\",\"agency\":\"$code\",\"priority\":10}"
+	if [[ $county == 330521 ]]; then
+		api PUT "/v1/counties/$county/suggestion-policy" "$staff" \
+			'{"mode":"months","handling_period":3,"rehandling_period":1,"max_months_with_extension":6,"remind_days_before":[7,3,1],"urge_after_days":3,"supervise_after_days":7,"auto_assign":true,"motion_min_cosigners":10}'
+	fi
+	log "demo configuration for $county: agency $code ($name), rule $category → $code$([[ $county == 330521 ]] && echo ', auto-assign on')"
+}
+
 seed_county() {
 	local county=$1 line title category content token code body
 	line=$(demo_suggestion "$county") || return 0
 	IFS='|' read -r title category content <<<"$line"
+	seed_configuration "$county" "$category"
 	token=$(dev_token "deputy-$county") || die "no dev token for deputy-$county from $GATEWAY_URL/v1/dev/tokens; see .run/logs/gateway.log"
 	[[ -n $token ]] || die "the dev token response for deputy-$county has no \"token\" field"
 	body=$(mktemp)
