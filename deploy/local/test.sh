@@ -37,6 +37,17 @@ mkdir -p "$TEST_BROKER_DIR"
 start_broker "$TEST_BROKER_PORT" "sqlite://tansu.db" "$TEST_BROKER_DIR"
 create_topics "127.0.0.1:$TEST_BROKER_PORT" "$SEED_COUNTIES"
 
+# Tests make a fresh database each (test_*, e2e_*); drop those of earlier runs so they do not pile up.
+if command -v psql >/dev/null 2>&1; then
+	stale=$(psql "$RENDA_PG_URL" -Atc "SELECT datname FROM pg_database WHERE datname ~ '^(test|e2e)_'" 2>/dev/null || true)
+	if [[ -n $stale ]]; then
+		log "dropping $(wc -l <<<"$stale") databases of earlier test runs"
+		while read -r db; do
+			psql "$RENDA_PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+		done <<<"$stale"
+	fi
+fi
+
 log "cargo build --workspace --bins"
 cargo_cmd build --workspace --bins
 
