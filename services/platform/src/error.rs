@@ -125,6 +125,39 @@ pub fn describe(violations: &[FieldViolation]) -> String {
     violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
+/// The error of a service whose calls can only be refused for bad input, scope or the
+/// database — the read-mostly services share it rather than each keep a copy; a service
+/// with more to say (illegal transitions, conflicts) has its own enum.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid request: {}", describe(.0))]
+    Invalid(Vec<FieldViolation>),
+    #[error(transparent)]
+    Scope(#[from] crate::auth::ScopeError),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<FieldViolation> for ServiceError {
+    fn from(v: FieldViolation) -> Self {
+        Self::Invalid(vec![v])
+    }
+}
+
+impl From<ServiceError> for Status {
+    fn from(error: ServiceError) -> Self {
+        let class = match &error {
+            ServiceError::Invalid(violations) => ErrorClass::InvalidArgument(violations),
+            ServiceError::Scope(e) => e.class(),
+            ServiceError::Auth(e) => e.class(),
+            ServiceError::Database(e) => classify_sqlx(e),
+        };
+        to_status(class, &error)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
