@@ -1,6 +1,6 @@
 # Thin entry points; the work is in deploy/local/*.sh, deploy/chart/check.sh and cargo.
 .DEFAULT_GOAL := help
-.PHONY: help run stop test lint chart
+.PHONY: help run stop test bench lint chart
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  make \1\t/'
@@ -13,6 +13,9 @@ stop: ## stop the local stack
 
 test: ## every test incl. end-to-end, against a private test broker, then the chart check
 	bash deploy/local/test.sh
+
+bench: ## benchmark submitting suggestions through the gateway against a raw insert transaction (release build)
+	bash deploy/local/bench.sh
 
 lint: ## rustfmt check and clippy with warnings as errors
 	cargo fmt --all -- --check && cargo clippy --workspace --all-targets -- -D warnings

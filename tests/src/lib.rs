@@ -2,7 +2,8 @@
 //! but on ports the OS picks, with fresh databases and consumer groups, against the test
 //! broker (RENDA_TEST_KAFKA_BROKERS) and PostgreSQL server (RENDA_TEST_PG_URL).
 //!
-//! The binaries come from `cargo build --workspace --bins` (`make test` builds them first).
+//! The binaries come from `cargo build --workspace --bins` (`make test` builds them first);
+//! with RENDA_BIN_PROFILE=release from `target/release` instead (`make bench` builds those).
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -40,6 +41,25 @@ pub struct Stack {
     pub processes: Vec<Process>,
     pub counties: Vec<String>,
     pub gateway_url: String,
+    /// Prefix of every database name, consumer group and the log directory of this run.
+    pub run_id: String,
+    /// The PostgreSQL server the processes use (RENDA_TEST_PG_URL).
+    pub pg_url: String,
+}
+
+/// What may differ between runs of the stack; `Default` is what the tests use.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// Prefix of the run id (database names, consumer groups, log directory).
+    pub prefix: &'static str,
+    /// The gateway's RENDA_RATE_LIMIT_PER_MINUTE; its own default (600 per caller) when `None`.
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        Self { prefix: "e2e", rate_limit_per_minute: None }
+    }
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -50,25 +70,50 @@ fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The cargo profile whose binaries run: RENDA_BIN_PROFILE (`debug` when unset, or `release`).
+fn bin_profile() -> anyhow::Result<String> {
+    let profile = std::env::var("RENDA_BIN_PROFILE").unwrap_or_default();
+    match profile.as_str() {
+        "" => Ok("debug".to_owned()),
+        "debug" | "release" => Ok(profile),
+        other => bail!("RENDA_BIN_PROFILE: {other:?} is neither `debug` nor `release`"),
+    }
+}
+
 fn binary(name: &str) -> anyhow::Result<PathBuf> {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
-    let path = target.join("debug").join(format!("renda-{name}"));
+    let profile = bin_profile()?;
+    let path = target.join(&profile).join(format!("renda-{name}"));
     if !path.exists() {
-        bail!("{} is missing: run `cargo build --workspace --bins` first (`make test` does)", path.display());
+        let build = if profile == "release" {
+            "cargo build --release --workspace --bins"
+        } else {
+            "cargo build --workspace --bins"
+        };
+        bail!("{} is missing: run `{build}` first (`make test` and `make bench` do)", path.display());
     }
     Ok(path)
+}
+
+fn database_name(run_id: &str, process: &str) -> String {
+    format!("{run_id}_{}", process.replace('-', "_"))
 }
 
 impl Stack {
     /// Creates the counties' topics and starts every process; returns once all are SERVING.
     pub async fn start(counties: &[&str]) -> anyhow::Result<Self> {
+        Self::start_with(counties, &StackOptions::default()).await
+    }
+
+    /// `start` with options (the benchmark raises the gateway's rate limit).
+    pub async fn start_with(counties: &[&str], options: &StackOptions) -> anyhow::Result<Self> {
         renda_platform::telemetry::init_for_tests();
         let topics: Vec<String> =
             counties.iter().flat_map(|c| PUBLISHERS.iter().map(move |s| envelope::topic(c, s))).collect();
         kafka::create_topics(&testing::brokers(), &topics, 3).await.context("creating topics")?;
 
-        let run_id = testing::unique_name("e2e");
+        let run_id = testing::unique_name(options.prefix);
         let log_dir = workspace_root().join("target").join("e2e-logs").join(&run_id);
         std::fs::create_dir_all(&log_dir)?;
         let ports: HashMap<&str, (u16, u16)> = PROCESSES
@@ -87,7 +132,7 @@ impl Stack {
                 .env_clear()
                 .env("PATH", std::env::var_os("PATH").unwrap_or_default())
                 .env("RENDA_PG_URL", testing::pg_url())
-                .env("RENDA_DB_NAME", format!("{run_id}_{}", name.replace('-', "_")))
+                .env("RENDA_DB_NAME", database_name(&run_id, name))
                 .env("RENDA_KAFKA_BROKERS", testing::brokers())
                 .env("RENDA_COUNTIES", counties.join(","))
                 .env("RENDA_CELL", &run_id)
@@ -107,6 +152,9 @@ impl Stack {
                     .env("RENDA_SUPERVISION_URL", upstream("supervision"))
                     .env("RENDA_OPINION_URL", upstream("opinion-ingest"))
                     .env("RENDA_NOTIFICATION_URL", upstream("notification"));
+                if let Some(limit) = options.rate_limit_per_minute {
+                    command.env("RENDA_RATE_LIMIT_PER_MINUTE", limit.to_string());
+                }
             } else {
                 command.env("RENDA_GRPC_ADDR", format!("127.0.0.1:{port}"));
             }
@@ -117,6 +165,8 @@ impl Stack {
             gateway_url: format!("http://127.0.0.1:{}", ports["gateway"].0),
             processes,
             counties: counties.iter().map(|c| (*c).to_owned()).collect(),
+            run_id,
+            pg_url: testing::pg_url(),
         };
         stack.await_ready(Duration::from_secs(90)).await?;
         Ok(stack)
@@ -139,6 +189,11 @@ impl Stack {
             }
         }
         Ok(())
+    }
+
+    /// The database of process `name` (e.g. `suggestion`) on `pg_url`'s server.
+    pub fn database(&self, name: &str) -> String {
+        database_name(&self.run_id, name)
     }
 
     pub fn process(&self, name: &str) -> &Process {
