@@ -170,7 +170,13 @@ impl App {
                 readiness.set(false);
             }
         };
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stopping).await?;
+        // Small JSON answers must not wait for delayed ACKs.
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
+        axum::serve(listener, self.router).with_graceful_shutdown(stopping).await?;
         admin_stop.cancel();
         let _ = admin.await;
         tracing::info!("gateway stopped");

@@ -18,10 +18,10 @@ use rdkafka::producer::FutureProducer;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tonic::server::NamedService;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 
 use crate::auth::Verifier;
@@ -234,7 +234,8 @@ impl Host {
             .add_service(health_service)
             .add_service(reflection)
             .add_service(service)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.grpc_listener), stopping)
+            // Without TCP_NODELAY small responses wait ~40 ms for delayed ACKs (measured by make bench).
+            .serve_with_incoming_shutdown(TcpIncoming::from(self.grpc_listener).with_nodelay(Some(true)), stopping)
             .await?;
 
         // In-flight calls are done; let the workers finish their current item.
@@ -299,7 +300,7 @@ where
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async {
+    let code = runtime.block_on(async {
         let telemetry = match telemetry::init(service) {
             Ok(t) => t,
             Err(e) => {
@@ -325,5 +326,9 @@ where
         };
         telemetry.shutdown();
         code
-    })
+    });
+    // A librdkafka client closing against a broker that is gone can block its thread for
+    // long; do not let that keep a drained process from exiting.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    code
 }

@@ -197,8 +197,9 @@ impl SuggestionApi {
     }
 
     async fn view(&self, scope: &Scoped, id: Uuid) -> Result<pb::Suggestion> {
+        // One connection for the whole read: a request never holds one while waiting for another.
         let mut conn = self.pool.acquire().await?;
-        let row = store::get(&self.pool, &scope.county, id).await?.ok_or_else(|| Error::NotFound(id.to_string()))?;
+        let row = store::get(&mut conn, &scope.county, id).await?.ok_or_else(|| Error::NotFound(id.to_string()))?;
         let assignment = store::current_assignment(&mut conn, id).await?;
         let relations = relations(&scope.caller, &row, assignment.as_ref());
         if relations.is_empty() || (row.state() == State::Draft && !relations.contains(&Relation::Author)) {

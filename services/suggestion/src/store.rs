@@ -156,11 +156,11 @@ pub async fn lock(conn: &mut PgConnection, county: &CountyCode, id: Uuid) -> sql
         .await
 }
 
-pub async fn get(pool: &PgPool, county: &CountyCode, id: Uuid) -> sqlx::Result<Option<SuggestionRow>> {
+pub async fn get(conn: &mut PgConnection, county: &CountyCode, id: Uuid) -> sqlx::Result<Option<SuggestionRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM suggestions s WHERE s.county = $1 AND s.id = $2"))
         .bind(county.as_str())
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(conn)
         .await
 }
 
