@@ -71,10 +71,13 @@ pub fn to_status(class: ErrorClass<'_>, error: &dyn std::error::Error) -> Status
     }
 }
 
-/// Classifies a database error: connection trouble is UNAVAILABLE, anything else INTERNAL.
+/// Classifies a database error: connection trouble is UNAVAILABLE, a lost race ABORTED,
+/// anything else INTERNAL.
 pub fn classify_sqlx(error: &sqlx::Error) -> ErrorClass<'static> {
     match error {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => ErrorClass::Unavailable,
+        // 40001 serialization failure, 40P01 deadlock: a race the client may retry.
+        sqlx::Error::Database(e) if matches!(e.code().as_deref(), Some("40001" | "40P01")) => ErrorClass::Aborted,
         _ => ErrorClass::Internal,
     }
 }

@@ -8,7 +8,7 @@ use renda_platform::calendar::YearCalendar;
 use renda_platform::clock::SharedClock;
 use renda_platform::counties::CountyCode;
 use renda_platform::deadline::{self, local_date};
-use renda_platform::error::{Violations, required_text};
+use renda_platform::error::{FieldViolation, Violations, required_text};
 use renda_platform::outbox;
 use renda_platform::page::Page;
 use renda_platform::wire::{self, timestamp};
@@ -92,9 +92,13 @@ fn id_of(field: &str, raw: &str) -> Result<Uuid> {
     Ok(wire::uuid(field, raw)?)
 }
 
-fn date_of(field: &str, raw: &str) -> Result<NaiveDate> {
+fn parse_date(field: &str, raw: &str) -> std::result::Result<NaiveDate, FieldViolation> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| Error::invalid(field, format!("{raw:?} is not a date (YYYY-MM-DD)")))
+        .map_err(|_| FieldViolation::new(field, format!("{raw:?} is not a date (YYYY-MM-DD)")))
+}
+
+fn date_of(field: &str, raw: &str) -> Result<NaiveDate> {
+    Ok(parse_date(field, raw)?)
 }
 
 fn optional_text(field: &str, value: &str, max: usize) -> Result<String> {
@@ -105,16 +109,15 @@ fn optional_text(field: &str, value: &str, max: usize) -> Result<String> {
     Ok(value.to_owned())
 }
 
-fn attachments(list: &[String]) -> Result<Vec<String>> {
-    let mut v = Violations::new();
+/// Checks attachment references, recording what is wrong in `v`.
+fn attachments(list: &[String], v: &mut Violations) -> Vec<String> {
     if list.len() > ATTACHMENTS_MAX {
         v.add("attachments", format!("at most {ATTACHMENTS_MAX}"));
     }
-    for (i, a) in list.iter().enumerate() {
-        v.check(required_text(&format!("attachments[{i}]"), a, ATTACHMENT_REF_MAX));
-    }
-    v.finish().map_err(Error::Invalid)?;
-    Ok(list.iter().map(|a| a.trim().to_owned()).collect())
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, a)| v.check(required_text(&format!("attachments[{i}]"), a, ATTACHMENT_REF_MAX)))
+        .collect()
 }
 
 /// Adds an event to the outbox, keyed by the suggestion.
@@ -427,24 +430,20 @@ impl SuggestionApi {
             Some(Self::deadline_for(&mut locked.tx, &policy, round, assigned_on).await?)
         } else {
             let latest = deadline::latest_allowed(assigned_on, policy.max_months_with_extension);
-            match date_of("due_date", &req.due_date) {
-                Ok(date) if date < assigned_on => {
+            match v.check(parse_date("due_date", &req.due_date)) {
+                Some(date) if date < assigned_on => {
                     v.add("due_date", "must not be in the past");
                     None
                 }
-                Ok(date) if date > latest => {
+                Some(date) if date > latest => {
                     v.add(
                         "due_date",
                         format!("must be on or before {latest} ({} months at most)", policy.max_months_with_extension),
                     );
                     None
                 }
-                Ok(date) => Some(deadline::Deadline { due: date, provisional: false, missing_years: Vec::new() }),
-                Err(Error::Invalid(mut violations)) => {
-                    v.push(violations.remove(0));
-                    None
-                }
-                Err(other) => return Err(other),
+                Some(date) => Some(deadline::Deadline { due: date, provisional: false, missing_years: Vec::new() }),
+                None => None,
             }
         };
         v.finish().map_err(Error::Invalid)?;
@@ -589,18 +588,9 @@ impl SuggestionApi {
         let req = request.get_ref();
         let mut v = Violations::new();
         let text = v.check(required_text("text", &req.text, TEXT_MAX));
-        let files = attachments(&req.attachments);
-        let (text, files) = match (text, files, v.finish()) {
-            (Some(text), Ok(files), Ok(())) => (text, files),
-            (_, Err(Error::Invalid(mut more)), result) => {
-                let mut all = result.err().unwrap_or_default();
-                all.append(&mut more);
-                return Err(Error::Invalid(all));
-            }
-            (_, _, Err(violations)) => return Err(Error::Invalid(violations)),
-            (_, Err(other), _) => return Err(other),
-            (None, _, Ok(())) => return Err(Error::invalid("text", "must not be empty")),
-        };
+        let files = attachments(&req.attachments, &mut v);
+        v.finish().map_err(Error::Invalid)?;
+        let text = text.unwrap_or_default();
         let mut locked = self.lock(request.metadata(), &req.county, &req.id, req.expected_version).await?;
         let action = if co_agency { Action::CoAgencyOpinion } else { Action::ReportProgress };
         let next = Self::check(&locked, action, None)?;
@@ -986,10 +976,7 @@ impl SuggestionApi {
             }
             Some(own.clone())
         } else {
-            return Err(caller.require_any_role(&[Role::Staff, Role::Agency]).err().map_or_else(
-                || Error::Auth(AuthError::Forbidden("statistics need the role staff or agency".into())),
-                Error::Auth,
-            ));
+            return Err(AuthError::Forbidden("statistics need the role staff or agency".into()).into());
         };
         let from =
             Some(req.from_date.as_str()).filter(|d| !d.is_empty()).map(|d| date_of("from_date", d)).transpose()?;
