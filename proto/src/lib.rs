@@ -69,6 +69,7 @@ event_types! {
     suggestion::v1::SuggestionMerged => "renda.suggestion.v1.SuggestionMerged",
     suggestion::v1::SuggestionMarkedKey => "renda.suggestion.v1.SuggestionMarkedKey",
     suggestion::v1::SuggestionClosed => "renda.suggestion.v1.SuggestionClosed",
+    suggestion::v1::DeadlineConfirmed => "renda.suggestion.v1.DeadlineConfirmed",
     deputy::v1::DutyActivityRecorded => "renda.deputy.v1.DutyActivityRecorded",
     supervision::v1::ProjectProposed => "renda.supervision.v1.ProjectProposed",
     opinion::v1::OpinionIngested => "renda.opinion.v1.OpinionIngested",
@@ -95,6 +96,7 @@ mod tests {
             suggestion::v1::SuggestionEscalated::TYPE,
             suggestion::v1::SuggestionClosed::TYPE,
             suggestion::v1::ReminderDue::TYPE,
+            suggestion::v1::DeadlineConfirmed::TYPE,
             deputy::v1::DutyActivityRecorded::TYPE,
             notification::v1::InboxItemCreated::TYPE,
         ] {

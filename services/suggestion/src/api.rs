@@ -1019,6 +1019,50 @@ impl SuggestionApi {
         })
     }
 
+    /// Recomputes the provisional deadlines that waited for `year`'s calendar; returns how many.
+    async fn confirm_deadlines(tx: &mut PgConnection, year: i32, by: &str, now: DateTime<Utc>) -> Result<usize> {
+        let calendar = store::calendar(&mut *tx).await?;
+        let waiting = store::provisional_assignments(&mut *tx, year).await?;
+        for a in &waiting {
+            let Ok(county) = a.county.parse::<CountyCode>() else { continue };
+            let policy = store::policy(&mut *tx, &county).await?;
+            let due = deadline::due_date(a.assigned_on, policy.period_for_round(a.round), &calendar);
+            store::set_due_date(&mut *tx, a.assignment_id, due.due, due.provisional, &due.missing_years).await?;
+            if due.due != a.due_date {
+                // The schedule restarts for the corrected deadline.
+                store::reset_notices(&mut *tx, a.assignment_id).await?;
+            }
+            let Some(row) = store::lock(&mut *tx, &county, a.suggestion_id).await? else { continue };
+            let id = row.id.to_string();
+            let detail = json!({"previous_due_date": a.due_date.to_string(), "due_date": due.due.to_string(), "calendar_year": year});
+            audit::append(
+                &mut *tx,
+                &AuditRecord {
+                    county: &county,
+                    entity: "suggestion",
+                    entity_id: &id,
+                    action: "confirm_deadline",
+                    actor_id: by,
+                    from_state: row.state().as_str(),
+                    to_state: row.state().as_str(),
+                    detail,
+                    at: now,
+                },
+            )
+            .await?;
+            let event = pb::DeadlineConfirmed {
+                suggestion: Some(events::reference(&row, row.version)),
+                agency: a.lead_agency.clone(),
+                previous_due_date: a.due_date.to_string(),
+                deadline: Some(events::deadline(due.due, due.provisional, &due.missing_years)),
+                round: a.round,
+                at: Some(timestamp(now)),
+            };
+            emit(&mut *tx, &county, row.id, &event, now).await?;
+        }
+        Ok(waiting.len())
+    }
+
     // ---- county configuration
 
     async fn get_policy(&self, request: Request<pb::GetPolicyRequest>) -> Result<pb::Policy> {
@@ -1143,8 +1187,9 @@ impl SuggestionApi {
         let year = YearCalendar::parse_tsv(req.year, &req.tsv).map_err(|e| Error::invalid("tsv", e.to_string()))?;
         let mut tx = self.pool.begin().await?;
         store::load_holiday_year(&mut tx, &year, &caller.id).await?;
+        let confirmed = Self::confirm_deadlines(&mut tx, req.year, &caller.id, self.clock.now()).await?;
         tx.commit().await?;
-        tracing::info!(year = req.year, by = %caller.id, "holiday calendar loaded");
+        tracing::info!(year = req.year, by = %caller.id, confirmed, "holiday calendar loaded");
         Ok(pb::LoadHolidayCalendarResponse {
             year: req.year,
             days_off: i32::try_from(year.days_off()).unwrap_or(i32::MAX),

@@ -678,6 +678,29 @@ pub async fn reset_notices(conn: &mut PgConnection, assignment_id: Uuid) -> sqlx
     Ok(())
 }
 
+/// Current, unanswered assignments whose deadline was counted without `year`'s calendar.
+pub async fn provisional_assignments(conn: &mut PgConnection, year: i32) -> sqlx::Result<Vec<ProvisionalAssignment>> {
+    sqlx::query_as(
+        "SELECT s.id AS suggestion_id, s.county, a.id AS assignment_id, a.round, a.lead_agency, a.assigned_on, a.due_date
+         FROM assignments a JOIN suggestions s ON s.id = a.suggestion_id
+         WHERE a.active AND a.replied_at IS NULL AND a.provisional AND $1 = ANY(a.missing_years)",
+    )
+    .bind(year)
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProvisionalAssignment {
+    pub suggestion_id: Uuid,
+    pub county: String,
+    pub assignment_id: Uuid,
+    pub round: i32,
+    pub lead_agency: String,
+    pub assigned_on: NaiveDate,
+    pub due_date: NaiveDate,
+}
+
 /// Records a notice as sent; false when it was sent before (by this or another replica).
 pub async fn record_notice(
     conn: &mut PgConnection,

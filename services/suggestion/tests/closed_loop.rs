@@ -369,10 +369,11 @@ async fn working_day_deadlines_follow_the_holiday_calendar_and_flag_a_missing_ye
 
     // Into 2027, whose calendar is not loaded: counted on weekdays and flagged.
     app.clock.set(at("2026-12-24T02:00:00Z"));
-    let s = assign(&mut app, "年底").await;
-    let deadline = s.assignment.expect("a").deadline.expect("d");
+    let year_end = assign(&mut app, "年底").await;
+    let deadline = year_end.assignment.clone().expect("a").deadline.expect("d");
     assert!(deadline.provisional);
     assert_eq!(deadline.missing_calendar_years, [2027]);
+    assert_eq!(deadline.due_date, "2027-01-07", "weekdays only: 2027-01-01 counted as a working day");
 
     // Loading 2027 (province operator) removes the flag for later assignments.
     let tsv = "2027-01-01\toff\t元旦\n";
@@ -399,6 +400,17 @@ async fn working_day_deadlines_follow_the_holiday_calendar_and_flag_a_missing_ye
     let deadline = s.assignment.expect("a").deadline.expect("d");
     assert!(!deadline.provisional);
     assert_eq!(deadline.due_date, "2027-01-08");
+
+    // The deadline that waited for 2027 is recomputed and announced.
+    let confirmed = app
+        .client
+        .get_suggestion(with_token(pb::GetSuggestionRequest { county: COUNTY.into(), id: year_end.id.clone() }, &staff))
+        .await
+        .expect("get")
+        .into_inner();
+    let deadline = confirmed.assignment.expect("a").deadline.expect("d");
+    assert_eq!((deadline.due_date.as_str(), deadline.provisional), ("2027-01-08", false));
+    assert!(outbox_types(&app.pool).await.contains(&"renda.suggestion.v1.DeadlineConfirmed".to_owned()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

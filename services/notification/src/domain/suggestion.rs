@@ -19,10 +19,11 @@
 use prost::Message as _;
 use renda_proto::EventType;
 use renda_proto::suggestion::v1::{
-    Deadline, EscalationStage, ExtensionDecided, ExtensionRequested, ProgressReported, ReminderDue, ResultClass,
-    Satisfaction, SuggestionAccepted, SuggestionAssigned, SuggestionClosed, SuggestionEscalated, SuggestionEvaluated,
-    SuggestionKind, SuggestionMarkedKey, SuggestionMerged, SuggestionOverdue, SuggestionRef, SuggestionRegistered,
-    SuggestionRegistrationRefused, SuggestionReopened, SuggestionReplied, SuggestionReturned, SuggestionSubmitted,
+    Deadline, DeadlineConfirmed, EscalationStage, ExtensionDecided, ExtensionRequested, ProgressReported, ReminderDue,
+    ResultClass, Satisfaction, SuggestionAccepted, SuggestionAssigned, SuggestionClosed, SuggestionEscalated,
+    SuggestionEvaluated, SuggestionKind, SuggestionMarkedKey, SuggestionMerged, SuggestionOverdue, SuggestionRef,
+    SuggestionRegistered, SuggestionRegistrationRefused, SuggestionReopened, SuggestionReplied, SuggestionReturned,
+    SuggestionSubmitted,
 };
 
 use super::{Notice, STAFF, agency, agency_head, user};
@@ -79,6 +80,7 @@ suggestion_events! {
     Merged(SuggestionMerged),
     MarkedKey(SuggestionMarkedKey),
     Closed(SuggestionClosed),
+    DeadlineConfirmed(DeadlineConfirmed),
 }
 
 impl SuggestionEvent {
@@ -304,6 +306,17 @@ pub fn notices(event: &SuggestionEvent, known: &Known) -> Vec<Notice> {
                 agency(&e.agency),
                 format!("{noun}重新办理：{number}"),
                 format!("代表对{cite}的答复不满意，请重新办理，于{}前再次答复。", due(e.deadline.as_ref())),
+            );
+        }
+        SuggestionEvent::DeadlineConfirmed(e) => {
+            out.push(
+                agency(&e.agency),
+                format!("办理期限已确认：{number}"),
+                format!(
+                    "节假日安排公布后，{cite}的办理期限由{}确认为{}。",
+                    date(&e.previous_due_date),
+                    due(e.deadline.as_ref())
+                ),
             );
         }
         SuggestionEvent::ReminderDue(e) => {
@@ -754,6 +767,19 @@ mod tests {
         let body = only(&reopened, &known()).body;
         assert!(body.contains("不满意") && body.contains("重新办理") && body.contains("2026年9月30日"));
 
+        let confirmed = SuggestionEvent::DeadlineConfirmed(DeadlineConfirmed {
+            suggestion: suggestion(),
+            agency: "330521-hbj".into(),
+            previous_due_date: "2027-01-07".into(),
+            deadline: Some(Deadline { due_date: "2027-01-08".into(), ..Default::default() }),
+            ..Default::default()
+        });
+        let notices = notices(&confirmed, &Known::default());
+        assert_eq!(notices.len(), 1);
+        assert_eq!(notices[0].recipient, "agency:330521-hbj");
+        assert!(notices[0].title.contains("德清〔2026〕第0001号"), "{}", notices[0].title);
+        assert!(notices[0].body.contains("2027年1月8日"), "{}", notices[0].body);
+
         let reminder = SuggestionEvent::ReminderDue(ReminderDue {
             suggestion: suggestion(),
             agency: HBJ.into(),
@@ -850,7 +876,7 @@ mod tests {
 
     #[test]
     fn every_type_decodes_under_its_ce_type_and_others_are_not_mine() {
-        assert_eq!(SuggestionEvent::TYPES.len(), 18);
+        assert_eq!(SuggestionEvent::TYPES.len(), 19);
         let payload = SuggestionClosed { suggestion: suggestion(), ..Default::default() }.encode_to_vec();
         let decoded = SuggestionEvent::decode(SuggestionClosed::TYPE, &payload).expect("decodes").expect("known");
         assert_eq!(decoded.county(), Some("330521"));
