@@ -15,18 +15,7 @@ cd "$REPO_ROOT"
 BENCH_BROKER_PORT=${RENDA_BENCH_BROKER_PORT:-19192}
 BENCH_BROKER_DIR="$RUN_DIR/bench-broker"
 
-cleanup() {
-	local rc=$?
-	trap - EXIT
-	stop_pidfile "$BENCH_BROKER_DIR/broker.pid" tansu 10 || true
-	if [[ ${RENDA_PG_STARTED:-0} == 1 ]]; then
-		stop_private_pg || true
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+cleanup_on_exit "$BENCH_BROKER_DIR"
 
 ensure_pg
 ensure_tansu_installed
@@ -42,17 +31,8 @@ while tcp_open 127.0.0.1 "$port"; do
 done
 start_broker "$port" "sqlite://tansu.db" "$BENCH_BROKER_DIR"
 
-# Each run makes fresh databases (bench_*); drop those of earlier runs so they do not pile up.
-# This run's stay until the next one, for a look at what it wrote.
-if command -v psql >/dev/null 2>&1; then
-	stale=$(psql "$RENDA_PG_URL" -Atc "SELECT datname FROM pg_database WHERE datname ~ '^bench_'" 2>/dev/null || true)
-	if [[ -n $stale ]]; then
-		log "dropping $(wc -l <<<"$stale") databases of earlier bench runs"
-		while read -r db; do
-			psql "$RENDA_PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
-		done <<<"$stale"
-	fi
-fi
+# Each run makes fresh databases (bench_*); this run's stay until the next, for a look at what it wrote.
+drop_databases '^bench_' bench
 
 log "cargo build --release --workspace --bins"
 cargo_cmd build --release --workspace --bins

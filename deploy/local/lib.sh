@@ -357,6 +357,40 @@ stop_private_pg() {
 	fi
 }
 
+# ---------------------------------------------------------------- private runs (test, bench)
+
+# cleanup_on_exit BROKER_DIR: on exit stop the broker whose pidfile is in BROKER_DIR and the
+# private PostgreSQL cluster if this run started it; keep the exit status.
+cleanup_on_exit() {
+	CLEANUP_BROKER_DIR=$1
+	trap _cleanup_run EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+_cleanup_run() {
+	local rc=$?
+	trap - EXIT
+	stop_pidfile "$CLEANUP_BROKER_DIR/broker.pid" tansu 10 || true
+	if [[ ${RENDA_PG_STARTED:-0} == 1 ]]; then
+		stop_private_pg || true
+	fi
+	exit "$rc"
+}
+
+# drop_databases REGEX WHAT: drops the databases whose names match REGEX, left by earlier
+# runs, so they do not pile up (skipped where psql is missing).
+drop_databases() {
+	local regex=$1 what=$2 stale db
+	command -v psql >/dev/null 2>&1 || return 0
+	stale=$(psql "$RENDA_PG_URL" -Atc "SELECT datname FROM pg_database WHERE datname ~ '$regex'" 2>/dev/null || true)
+	[[ -n $stale ]] || return 0
+	log "dropping $(wc -l <<<"$stale") databases of earlier $what runs"
+	while read -r db; do
+		psql "$RENDA_PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+	done <<<"$stale"
+}
+
 # ---------------------------------------------------------------- python (chart check, subscriber)
 
 # ensure_python: python3 with venv, from the distribution where missing (a fresh Debian

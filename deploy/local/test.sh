@@ -10,18 +10,7 @@ cd "$REPO_ROOT"
 TEST_BROKER_PORT=${RENDA_TEST_BROKER_PORT:-19092}
 TEST_BROKER_DIR="$RUN_DIR/test-broker"
 
-cleanup() {
-	local rc=$?
-	trap - EXIT
-	stop_pidfile "$TEST_BROKER_DIR/broker.pid" tansu 10 || true
-	if [[ ${RENDA_PG_STARTED:-0} == 1 ]]; then
-		stop_private_pg || true
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+cleanup_on_exit "$TEST_BROKER_DIR"
 
 ensure_pg
 ensure_tansu_installed
@@ -37,16 +26,8 @@ mkdir -p "$TEST_BROKER_DIR"
 start_broker "$TEST_BROKER_PORT" "sqlite://tansu.db" "$TEST_BROKER_DIR"
 create_topics "127.0.0.1:$TEST_BROKER_PORT" "$SEED_COUNTIES"
 
-# Tests make a fresh database each (test_*, e2e_*); drop those of earlier runs so they do not pile up.
-if command -v psql >/dev/null 2>&1; then
-	stale=$(psql "$RENDA_PG_URL" -Atc "SELECT datname FROM pg_database WHERE datname ~ '^(test|e2e)_'" 2>/dev/null || true)
-	if [[ -n $stale ]]; then
-		log "dropping $(wc -l <<<"$stale") databases of earlier test runs"
-		while read -r db; do
-			psql "$RENDA_PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
-		done <<<"$stale"
-	fi
-fi
+# Tests make a fresh database each (test_*, e2e_*).
+drop_databases '^(test|e2e)_' test
 
 log "cargo build --workspace --bins"
 cargo_cmd build --workspace --bins
