@@ -40,7 +40,7 @@ impl Handler for SuggestionEvents {
         };
         let county: CountyCode =
             event.county.parse().map_err(|e| HandlerError::Permanent(format!("ce_county: {e}")))?;
-        let (Some(payload_county), Some(suggestion_id)) = (fact.county(), fact.suggestion_id()) else {
+        let (Some(payload_county), Some(_)) = (fact.county(), fact.suggestion_id()) else {
             return Err(HandlerError::Permanent(format!("{} carries no suggestion", event.event_type)));
         };
         if payload_county != event.county {
@@ -49,22 +49,7 @@ impl Handler for SuggestionEvents {
                 event.county
             )));
         }
-        if let SuggestionEvent::Assigned(assigned) = &fact {
-            let version = fact.suggestion().map_or(0, |s| s.version);
-            store::remember_lead(
-                conn,
-                &county,
-                suggestion_id,
-                &assigned.lead_agency,
-                &assigned.lead_agency_name,
-                version,
-            )
-            .await?;
-        }
-        let known = match &fact {
-            SuggestionEvent::Submitted(_) => Known::default(),
-            _ => store::known(conn, &county, suggestion_id).await?,
-        };
+        let known = fact.suggestion().map(Known::from_ref).unwrap_or_default();
         let source = Source { event_id: &event.id, event_type: &event.event_type, subject_id: &event.subject };
         let now = chrono::Utc::now();
         for notice in domain::notices(&fact, &known) {

@@ -6,7 +6,7 @@ use renda_platform::page::Page;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{Known, Notice};
+use crate::domain::Notice;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ItemRow {
@@ -74,44 +74,4 @@ pub async fn list(
     .bind(page.fetch_limit())
     .fetch_all(pool)
     .await
-}
-
-/// Remembers the lead agency of a suggestion's latest assignment (an older `version` never
-/// replaces a newer one).
-pub async fn remember_lead(
-    conn: &mut PgConnection,
-    county: &CountyCode,
-    suggestion_id: &str,
-    lead_agency: &str,
-    lead_agency_name: &str,
-    version: i32,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO suggestion_leads (suggestion_id, county, lead_agency, lead_agency_name, version)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (suggestion_id) DO UPDATE
-           SET lead_agency = EXCLUDED.lead_agency, lead_agency_name = EXCLUDED.lead_agency_name,
-               version = EXCLUDED.version
-         WHERE suggestion_leads.county = EXCLUDED.county AND suggestion_leads.version <= EXCLUDED.version",
-    )
-    .bind(suggestion_id)
-    .bind(county.as_str())
-    .bind(lead_agency)
-    .bind(lead_agency_name)
-    .bind(version)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// What earlier events told about a suggestion (nothing when it was never assigned).
-pub async fn known(conn: &mut PgConnection, county: &CountyCode, suggestion_id: &str) -> sqlx::Result<Known> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT lead_agency, lead_agency_name FROM suggestion_leads WHERE suggestion_id = $1 AND county = $2",
-    )
-    .bind(suggestion_id)
-    .bind(county.as_str())
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map_or_else(Known::default, |(lead, name)| Known { lead_agency: Some(lead), lead_agency_name: Some(name) }))
 }

@@ -50,6 +50,7 @@ fn suggestion(id: &str) -> Option<SuggestionRef> {
         co_signers: vec!["d-2".into(), "d-3".into()],
         key: false,
         version: 1,
+        ..Default::default()
     })
 }
 
@@ -172,10 +173,14 @@ async fn a_suggestion_s_path_reaches_the_right_inboxes() {
     apply(&pool, &early_key).await.expect("marked key");
     assert!(recipients_of(&pool, &early_key).await.is_empty());
 
-    let mut v2 = suggestion(id);
-    if let Some(s) = v2.as_mut() {
-        s.version = 2;
-    }
+    // From the assignment on, every event names the lead agency in its SuggestionRef.
+    let assigned_ref = suggestion(id).map(|s| SuggestionRef {
+        version: 2,
+        lead_agency: HBJ.into(),
+        lead_agency_name: "县环保局".into(),
+        ..s
+    });
+    let v2 = assigned_ref.clone();
     let assigned = envelope(
         id,
         COUNTY,
@@ -190,12 +195,12 @@ async fn a_suggestion_s_path_reaches_the_right_inboxes() {
     );
     apply(&pool, &assigned).await.expect("assigned");
 
-    // A co-agency's opinion names only the co-agency: the lead is what the assignment said.
+    // A co-agency's opinion goes to the lead its SuggestionRef names.
     let opinion = envelope(
         id,
         COUNTY,
         &ProgressReported {
-            suggestion: suggestion(id),
+            suggestion: assigned_ref.clone(),
             agency: ZJJ.into(),
             text: "建议结合美丽乡村建设统筹安排".into(),
             co_agency_opinion: true,
@@ -205,8 +210,11 @@ async fn a_suggestion_s_path_reaches_the_right_inboxes() {
     apply(&pool, &opinion).await.expect("opinion");
     assert_eq!(recipients_of(&pool, &opinion).await, set(&["agency:330521-hbj"]));
 
-    let key =
-        envelope(id, COUNTY, &SuggestionMarkedKey { suggestion: suggestion(id), key: true, ..Default::default() });
+    let key = envelope(
+        id,
+        COUNTY,
+        &SuggestionMarkedKey { suggestion: assigned_ref.clone(), key: true, ..Default::default() },
+    );
     apply(&pool, &key).await.expect("marked key");
     assert_eq!(recipients_of(&pool, &key).await, set(&["agency:330521-hbj"]));
 

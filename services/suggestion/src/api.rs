@@ -60,7 +60,7 @@ impl Locked {
     }
 
     fn reference(&self, version: i32) -> pb::SuggestionRef {
-        events::reference(&self.row, version)
+        events::reference(&self.row, self.assignment.as_ref(), version)
     }
 }
 
@@ -325,6 +325,7 @@ impl SuggestionApi {
             },
         )
         .await?;
+        locked.assignment = Some(assignment.clone());
         store::set_state(&mut locked.tx, locked.row.id, State::Assigned, &Change::default(), locked.now).await?;
         let detail = json!({"automatic": true, "lead_agency": agency, "due_date": due.due.to_string()});
         audit_system(locked, Action::Assign, State::Registered, State::Assigned, detail).await?;
@@ -832,6 +833,7 @@ impl SuggestionApi {
                     },
                 )
                 .await?;
+                locked.assignment = Some(reopened.clone());
                 let event = pb::SuggestionReopened {
                     suggestion: Some(locked.reference(version)),
                     agency: reopened.lead_agency.clone(),
@@ -1033,6 +1035,7 @@ impl SuggestionApi {
                 store::reset_notices(&mut *tx, a.assignment_id).await?;
             }
             let Some(row) = store::lock(&mut *tx, &county, a.suggestion_id).await? else { continue };
+            let current = store::current_assignment(&mut *tx, a.suggestion_id).await?;
             let id = row.id.to_string();
             let detail = json!({"previous_due_date": a.due_date.to_string(), "due_date": due.due.to_string(), "calendar_year": year});
             audit::append(
@@ -1051,7 +1054,7 @@ impl SuggestionApi {
             )
             .await?;
             let event = pb::DeadlineConfirmed {
-                suggestion: Some(events::reference(&row, row.version)),
+                suggestion: Some(events::reference(&row, current.as_ref(), row.version)),
                 agency: a.lead_agency.clone(),
                 previous_due_date: a.due_date.to_string(),
                 deadline: Some(events::deadline(due.due, due.provisional, &due.missing_years)),

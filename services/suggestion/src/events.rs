@@ -9,8 +9,9 @@ use crate::api::kind_to_wire;
 use crate::domain::Relation;
 use crate::store::{AssignmentRow, SuggestionRow};
 
-/// The suggestion as every event names it; `version` is the version after the change.
-pub fn reference(row: &SuggestionRow, version: i32) -> pb::SuggestionRef {
+/// The suggestion as every event names it, with its current lead agency; `version` is the
+/// version after the change.
+pub fn reference(row: &SuggestionRow, assignment: Option<&AssignmentRow>, version: i32) -> pb::SuggestionRef {
     pb::SuggestionRef {
         suggestion_id: row.id.to_string(),
         county: row.county.clone(),
@@ -23,6 +24,8 @@ pub fn reference(row: &SuggestionRow, version: i32) -> pb::SuggestionRef {
         co_signers: row.co_signers.clone(),
         key: row.is_key,
         version,
+        lead_agency: assignment.map(|a| a.lead_agency.clone()).unwrap_or_default(),
+        lead_agency_name: assignment.and_then(|a| a.lead_agency_name.clone()).unwrap_or_default(),
     }
 }
 

@@ -88,7 +88,7 @@ impl Scheduler {
         if !still_open || !store::record_notice(&mut tx, open.assignment_id, &notice.key(), now).await? {
             return Ok(false);
         }
-        let reference = events::reference(&row, row.version);
+        let reference = events::reference(&row, current.as_ref(), row.version);
         let due_date = open.due_date.to_string();
         let days_overdue = i32::try_from((local_date(now) - open.due_date).num_days().max(0)).unwrap_or(i32::MAX);
         let key = open.suggestion_id.to_string();

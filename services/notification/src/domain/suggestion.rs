@@ -101,8 +101,7 @@ impl SuggestionEvent {
     }
 }
 
-/// What the service learned about a suggestion from earlier events: the lead agency of its
-/// latest 交办 (`SuggestionAssigned`), when there was one.
+/// The suggestion's current lead agency, as its events carry it in `SuggestionRef`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Known {
     pub lead_agency: Option<String>,
@@ -110,6 +109,11 @@ pub struct Known {
 }
 
 impl Known {
+    pub fn from_ref(s: &SuggestionRef) -> Self {
+        let present = |v: &str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_owned);
+        Self { lead_agency: present(&s.lead_agency), lead_agency_name: present(&s.lead_agency_name) }
+    }
+
     /// The name of `code` when it is the known lead agency.
     fn name_of(&self, code: &str) -> Option<&str> {
         match (&self.lead_agency, &self.lead_agency_name) {
@@ -507,6 +511,7 @@ mod tests {
             co_signers: vec!["d-2".into(), "d-3".into()],
             key: false,
             version: 3,
+            ..Default::default()
         })
     }
 
