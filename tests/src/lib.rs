@@ -80,7 +80,8 @@ fn bin_profile() -> anyhow::Result<String> {
     }
 }
 
-fn binary(name: &str) -> anyhow::Result<PathBuf> {
+/// The path of a built `renda-<name>` binary of the profile RENDA_BIN_PROFILE names.
+pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     let profile = bin_profile()?;

@@ -20,6 +20,10 @@ use serde_json::{Value, json};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
 
 const DEQING: &str = "330521";
 const YIWU: &str = "330782";
@@ -58,6 +62,28 @@ async fn a_submitted_suggestion_reaches_the_staff_inbox_and_the_deputys_duty_rec
             assert_eq!(status, ServingStatus::Serving as i32, "{name} {service:?}");
         }
     }
+
+    // Reflection lists the service; the admin port exposes Prometheus metrics.
+    let port = stack.process("suggestion").port;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+        .expect("url")
+        .connect()
+        .await
+        .expect("connect");
+    let mut reflection = ServerReflectionClient::new(channel);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers =
+        reflection.server_reflection_info(tokio_stream::iter([request])).await.expect("reflection").into_inner();
+    let answer = answers.message().await.expect("answer").expect("one answer");
+    let Some(MessageResponse::ListServicesResponse(listed)) = answer.message_response else {
+        panic!("not a service list: {answer:?}")
+    };
+    let names: Vec<&str> = listed.service.iter().map(|s| s.name.as_str()).collect();
+    assert!(names.contains(&"renda.suggestion.v1.SuggestionService"), "{names:?}");
+    assert!(names.contains(&"grpc.health.v1.Health"), "{names:?}");
 
     let deputy = client.login("deputy-330521").await;
     let staff = client.login("staff-330521").await;
@@ -151,6 +177,18 @@ async fn a_submitted_suggestion_reaches_the_staff_inbox_and_the_deputys_duty_rec
     assert!(event.0.get("traceparent").is_some_and(|tp| tp.starts_with("00-")));
     assert_eq!(event.1.title, "关于农村污水处理设施维护的建议");
 
+    // The relay's work shows on the admin port's metrics.
+    let metrics = client
+        .http
+        .get(format!("http://127.0.0.1:{}/metrics", stack.process("suggestion").admin_port))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains("renda_outbox_published_total"), "{metrics}");
+
     // SIGTERM: every process drains and exits 0.
     for (name, code) in stack.terminate().await.expect("terminate") {
         assert_eq!(code, Some(0), "renda-{name} exit code");
@@ -189,4 +227,25 @@ async fn read_event(topic: &str, subject: &str) -> (std::collections::HashMap<St
     })
     .await
     .expect("reader")
+}
+
+#[tokio::test]
+async fn a_bad_configuration_exits_at_once_naming_the_variable() {
+    let output = tokio::process::Command::new(renda_tests::binary("suggestion").expect("built"))
+        .env_clear()
+        .env("RENDA_JWT_HS256_SECRET", testing::SECRET)
+        .env("RENDA_GRPC_ADDR", "not-an-address")
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("RENDA_GRPC_ADDR"), "{stderr}");
+    let output = tokio::process::Command::new(renda_tests::binary("gateway").expect("built"))
+        .env_clear()
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("RENDA_JWT_HS256_SECRET"));
 }
