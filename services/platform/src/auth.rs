@@ -355,6 +355,21 @@ mod tests {
     }
 
     #[test]
+    fn rs256_tokens_of_the_identity_provider_verify_and_others_do_not() {
+        // A key pair made for this test only (tests/fixtures); production keys come from the IdP.
+        let private = include_str!("../tests/fixtures/jwt-test-private.pem");
+        let public = include_str!("../tests/fixtures/jwt-test-public.pem");
+        let verifier = Verifier::new(&JwtKey::Rs256 { public_key_pem: public.into() }).expect("public key");
+        let claims = Claims::new("d1", "沈建国", &[Role::Deputy], &["330521"], None, chrono::Duration::seconds(60));
+        let token = Issuer::rs256(private).expect("private key").issue(&claims).expect("sign");
+        let caller = verifier.verify(&token).expect("valid RS256 token");
+        assert!(caller.has_role(Role::Deputy));
+        // An HS256 token must not pass an RS256 verifier (algorithm confusion).
+        let hs = Issuer::hs256(SECRET).issue(&claims).expect("sign");
+        assert!(matches!(verifier.verify(&hs), Err(AuthError::Invalid(_))));
+    }
+
+    #[test]
     fn bearer_header_parsing() {
         assert_eq!(bearer_token("Bearer abc"), Some("abc"));
         assert_eq!(bearer_token("bearer  abc "), Some("abc"));
