@@ -91,7 +91,7 @@ fn suggestion_routes() -> Router<AppState> {
     const ONE: &str = "/v1/counties/{county}/suggestions/{id}";
     Router::new()
         .route("/v1/counties/{county}/suggestions", post(s::create_suggestion).get(s::list_suggestions))
-        .route(ONE, get(s::get_suggestion))
+        .route(ONE, get(s::get_suggestion).put(s::update_draft))
         .route(&format!("{ONE}/submit"), post(s::submit_draft))
         .route(&format!("{ONE}/register"), post(s::register))
         .route(&format!("{ONE}/refuse-registration"), post(s::refuse_registration))

@@ -24,6 +24,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/counties/{county}/suggestions"),
     ("get", "/v1/counties/{county}/suggestions"),
     ("get", "/v1/counties/{county}/suggestions/{id}"),
+    ("put", "/v1/counties/{county}/suggestions/{id}"),
     ("post", "/v1/counties/{county}/suggestions/{id}/submit"),
     ("post", "/v1/counties/{county}/suggestions/{id}/register"),
     ("post", "/v1/counties/{county}/suggestions/{id}/refuse-registration"),

@@ -372,6 +372,51 @@ pub async fn create_suggestion(
     Ok((StatusCode::CREATED, axum::Json(created.into())))
 }
 
+/// The body of `PUT /v1/counties/{county}/suggestions/{id}`: a draft's new content, whole.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDraft {
+    pub expected_version: Option<i64>,
+    pub kind: String,
+    pub title: String,
+    pub content: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub co_signers: Vec<String>,
+    #[serde(default)]
+    pub origin: Option<OriginJson>,
+}
+
+impl UpdateDraft {
+    pub fn into_wire(self, county: &CountyCode, id: String) -> Result<pb::UpdateDraftRequest, ApiError> {
+        Ok(pb::UpdateDraftRequest {
+            county: county.to_string(),
+            id,
+            expected_version: expected_version(self.expected_version)?,
+            kind: enum_from_json("kind", KINDS, &self.kind)? as i32,
+            title: self.title,
+            content: self.content,
+            category: self.category,
+            co_signers: self.co_signers,
+            origin: self.origin.map(Into::into),
+        })
+    }
+}
+
+/// `PUT /v1/counties/{county}/suggestions/{id}`: the author replaces a draft's content.
+pub async fn update_draft(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path((county, id)): Path<(String, String)>,
+    Json(body): Json<UpdateDraft>,
+) -> Result<axum::Json<SuggestionJson>, ApiError> {
+    let county = scope(&auth.caller, &county)?;
+    let message = body.into_wire(&county, id)?;
+    let updated = state.clients.suggestion.clone().update_draft(grpc(message, &auth)).await?.into_inner();
+    Ok(axum::Json(updated.into()))
+}
+
 /// The filters of `GET /v1/counties/{county}/suggestions`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -95,6 +95,7 @@ macro_rules! fake {
 fake! {
     create_suggestion(pb::CreateSuggestionRequest) -> pb::Suggestion = |m| suggestion(&m.request_id);
     submit_draft(pb::SuggestionAction) -> pb::Suggestion = |m| suggestion(&m.id);
+    update_draft(pb::UpdateDraftRequest) -> pb::Suggestion = |m| suggestion(&m.id);
     get_suggestion(pb::GetSuggestionRequest) -> pb::Suggestion = |m| suggestion(&m.id);
     list_suggestions(pb::ListSuggestionsRequest) -> pb::ListSuggestionsResponse = |_| Ok(pb::ListSuggestionsResponse {
         suggestions: vec![suggestion(ID)?],
@@ -244,6 +245,18 @@ async fn every_action_calls_its_rpc_and_answers_the_suggestion() {
             assert_eq!(json["allowed_actions"], json!(["report_progress", "reply"]));
         }
     };
+
+    let edit = json!({"expected_version": 1, "kind": "suggestion", "title": "关于修缮村道的建议", "content": "村道破损。", "category": "交通运输"});
+    let (status, json) = gw.json(Method::PUT, &format!("/v1/counties/{DEQING}/suggestions/{ID}"), edit).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let m: pb::UpdateDraftRequest = gw.fake.take("update_draft");
+    assert_eq!(
+        (m.title.as_str(), m.expected_version, m.kind),
+        ("关于修缮村道的建议", 1, pb::SuggestionKind::Suggestion as i32)
+    );
+    let bad = json!({"kind": "petition", "title": "t", "content": "c"});
+    let (status, json) = gw.json(Method::PUT, &format!("/v1/counties/{DEQING}/suggestions/{ID}"), bad).await;
+    assert_eq!((status, &json["error"]["fields"][0]["field"]), (StatusCode::BAD_REQUEST, &json!("kind")));
 
     post("submit", json!({"expected_version": 1})).await;
     let m: pb::SuggestionAction = gw.fake.take("submit_draft");

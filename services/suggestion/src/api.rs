@@ -334,6 +334,34 @@ impl SuggestionApi {
         emit(&mut locked.tx, &locked.scope.county, locked.row.id, &event, locked.now).await
     }
 
+    async fn update_draft(&self, request: Request<pb::UpdateDraftRequest>) -> Result<pb::Suggestion> {
+        let req = request.get_ref();
+        let mut locked = self.lock(request.metadata(), &req.county, &req.id, req.expected_version).await?;
+        let next = Self::check(&locked, Action::EditDraft, None)?;
+        let kind = kind_from_wire(req.kind);
+        if kind == Some(Kind::CitizenOpinion) || locked.row.kind() == Some(Kind::CitizenOpinion) {
+            locked.scope.caller.require_any_role(&[Role::Deputy, Role::Liaison])?;
+        } else {
+            locked.scope.caller.require_any_role(&[Role::Deputy])?;
+        }
+        let policy = store::policy(&mut locked.tx, &locked.scope.county).await?;
+        let draft = Draft {
+            kind,
+            title: &req.title,
+            content: &req.content,
+            category: &req.category,
+            request_id: "",
+            co_signers: &req.co_signers,
+            origin: req.origin.as_ref().map(|o| (o.source.as_str(), o.reference.as_str(), o.note.as_str())),
+        };
+        let new = NewSuggestion::parse(&draft, &locked.scope.caller.id, policy.motion_min_cosigners)
+            .map_err(Error::Invalid)?;
+        store::update_draft(&mut locked.tx, locked.row.id, &new).await?;
+        Self::record(&mut locked, Action::EditDraft, next, &Change::default(), json!({"kind": new.kind.as_str()}))
+            .await?;
+        self.finish(locked).await
+    }
+
     async fn submit_draft(&self, request: Request<pb::SuggestionAction>) -> Result<pb::Suggestion> {
         let req = request.get_ref();
         let mut locked = self.lock(request.metadata(), &req.county, &req.id, req.expected_version).await?;
@@ -1311,6 +1339,9 @@ impl pb::suggestion_service_server::SuggestionService for SuggestionApi {
         r: Request<pb::CreateSuggestionRequest>,
     ) -> Result<Response<pb::Suggestion>, Status> {
         Ok(Response::new(self.create(r).await?))
+    }
+    async fn update_draft(&self, r: Request<pb::UpdateDraftRequest>) -> Result<Response<pb::Suggestion>, Status> {
+        Ok(Response::new(SuggestionApi::update_draft(self, r).await?))
     }
     async fn submit_draft(&self, r: Request<pb::SuggestionAction>) -> Result<Response<pb::Suggestion>, Status> {
         Ok(Response::new(SuggestionApi::submit_draft(self, r).await?))

@@ -132,6 +132,27 @@ pub async fn insert(
     lock(conn, county, id).await?.ok_or(sqlx::Error::RowNotFound)
 }
 
+/// Replaces the content of a draft.
+pub async fn update_draft(conn: &mut PgConnection, id: Uuid, new: &NewSuggestion) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE suggestions SET kind = $2, title = $3, content = $4, category = $5, co_signers = $6,
+                origin_source = $7, origin_reference = $8, origin_note = $9
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(new.kind.as_str())
+    .bind(&new.title)
+    .bind(&new.content)
+    .bind(&new.category)
+    .bind(&new.co_signers)
+    .bind(new.origin.as_ref().map(|o| o.source.as_str()))
+    .bind(new.origin.as_ref().map(|o| o.reference.as_str()))
+    .bind(new.origin.as_ref().map(|o| o.note.as_str()))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Gives a suggestion its number and submission time.
 pub async fn number(conn: &mut PgConnection, county: &CountyCode, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
     let year = local_year(now);

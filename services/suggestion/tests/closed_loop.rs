@@ -588,3 +588,52 @@ async fn returned_suggestions_are_reassigned_and_duplicates_merged() {
         .suggestions;
     assert_eq!(keys.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(), [s.id.as_str()]);
 }
+
+#[tokio::test]
+async fn a_draft_is_private_editable_and_numbered_only_when_submitted() {
+    let mut app = setup().await;
+    let deputy = deputy("d1", COUNTY);
+    let draft = pb::CreateSuggestionRequest { draft: true, ..submission(COUNTY, "草稿", "") };
+    let s = app.client.create_suggestion(with_token(draft, &deputy)).await.expect("draft").into_inner();
+    assert_eq!(state(&s), pb::SuggestionState::Draft);
+    assert!(s.number.is_empty(), "no number before submission");
+    assert_eq!(s.allowed_actions, ["edit_draft", "submit"]);
+    let get = pb::GetSuggestionRequest { county: COUNTY.into(), id: s.id.clone() };
+    let status = app.client.get_suggestion(with_token(get, &staff(COUNTY))).await.expect_err("private");
+    assert_eq!(status.code(), Code::NotFound);
+
+    let edit = pb::UpdateDraftRequest {
+        county: COUNTY.into(),
+        id: s.id.clone(),
+        expected_version: s.version,
+        kind: pb::SuggestionKind::Suggestion as i32,
+        title: "关于修缮村道的建议".into(),
+        content: "村道破损严重。".into(),
+        category: "交通运输".into(),
+        ..Default::default()
+    };
+    let status = app
+        .client
+        .update_draft(with_token(pb::UpdateDraftRequest { title: " ".into(), ..edit.clone() }, &deputy))
+        .await
+        .expect_err("empty title");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let edited = app.client.update_draft(with_token(edit, &deputy)).await.expect("edited").into_inner();
+    assert_eq!(edited.title, "关于修缮村道的建议");
+    let submitted =
+        app.client.submit_draft(with_token(action(COUNTY, &s.id), &deputy)).await.expect("submitted").into_inner();
+    assert_eq!(state(&submitted), pb::SuggestionState::Submitted);
+    assert_eq!(submitted.number, "德清〔2026〕第0001号");
+    let again = pb::UpdateDraftRequest {
+        county: COUNTY.into(),
+        id: s.id.clone(),
+        kind: 2,
+        title: "t".into(),
+        content: "c".into(),
+        category: "x".into(),
+        ..Default::default()
+    };
+    let status = app.client.update_draft(with_token(again, &deputy)).await.expect_err("no longer a draft");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(outbox_types(&app.pool).await, ["renda.suggestion.v1.SuggestionSubmitted"], "drafts announce nothing");
+}

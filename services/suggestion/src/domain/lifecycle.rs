@@ -83,6 +83,7 @@ impl fmt::Display for State {
 /// What someone asks to do with a suggestion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
+    EditDraft,
     Submit,
     Register,
     RefuseRegistration,
@@ -100,7 +101,8 @@ pub enum Action {
     Close,
 }
 
-pub const ALL_ACTIONS: [Action; 15] = [
+pub const ALL_ACTIONS: [Action; 16] = [
+    Action::EditDraft,
     Action::Submit,
     Action::Register,
     Action::RefuseRegistration,
@@ -121,6 +123,7 @@ pub const ALL_ACTIONS: [Action; 15] = [
 impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::EditDraft => "edit_draft",
             Self::Submit => "submit",
             Self::Register => "register",
             Self::RefuseRegistration => "refuse_registration",
@@ -142,7 +145,7 @@ impl Action {
     /// Who may take this action (independent of state).
     pub fn actor(self) -> Relation {
         match self {
-            Self::Submit | Self::Evaluate => Relation::Author,
+            Self::EditDraft | Self::Submit | Self::Evaluate => Relation::Author,
             Self::Register
             | Self::RefuseRegistration
             | Self::Assign
@@ -242,6 +245,7 @@ fn transition(state: State, action: Action, evaluation: Option<(Satisfaction, Ro
     use Action as A;
     use State as S;
     Some(match (state, action) {
+        (S::Draft, A::EditDraft) => S::Draft,
         (S::Draft, A::Submit) => S::Submitted,
         (S::Submitted, A::Register) => S::Registered,
         (S::Submitted, A::RefuseRegistration) => S::NotRegistered,
@@ -284,6 +288,7 @@ mod tests {
         use Action as A;
         use State as S;
         Some(match (state, action) {
+            (S::Draft, A::EditDraft) => S::Draft,
             (S::Draft, A::Submit) => S::Submitted,
             (S::Submitted, A::Register) => S::Registered,
             (S::Submitted, A::RefuseRegistration) => S::NotRegistered,
