@@ -62,6 +62,37 @@ impl Locked {
     fn reference(&self, version: i32) -> pb::SuggestionRef {
         events::reference(&self.row, self.assignment.as_ref(), version)
     }
+
+    /// Appends the suggestion's audit entry in this transaction.
+    async fn audit(
+        &mut self,
+        action: &str,
+        actor_id: &str,
+        from: &str,
+        to: State,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let id = self.row.id.to_string();
+        let record = AuditRecord {
+            county: &self.scope.county,
+            entity: "suggestion",
+            entity_id: &id,
+            action,
+            actor_id,
+            from_state: from,
+            to_state: to.as_str(),
+            detail,
+            at: self.now,
+        };
+        audit::append(&mut self.tx, &record).await?;
+        Ok(())
+    }
+}
+
+/// Whether parties standing in `relations` may see a suggestion in `state`: anyone related
+/// may, except that a draft is the author's alone.
+fn may_see(relations: &[Relation], state: State) -> bool {
+    !relations.is_empty() && (state != State::Draft || relations.contains(&Relation::Author))
 }
 
 /// How `caller` stands to a suggestion (empty: they may not see it).
@@ -145,7 +176,7 @@ impl SuggestionApi {
         let row = store::lock(&mut tx, &scope.county, id).await?.ok_or_else(|| Error::NotFound(id.to_string()))?;
         let assignment = store::current_assignment(&mut tx, id).await?;
         let relations = relations(&scope.caller, &row, assignment.as_ref());
-        if relations.is_empty() || (row.state() == State::Draft && !relations.contains(&Relation::Author)) {
+        if !may_see(&relations, row.state()) {
             return Err(Error::NotFound(id.to_string()));
         }
         if expected_version != 0 && expected_version != row.version {
@@ -173,22 +204,8 @@ impl SuggestionApi {
     ) -> Result<i32> {
         let from = locked.row.state();
         store::set_state(&mut locked.tx, locked.row.id, to, change, locked.now).await?;
-        let id = locked.row.id.to_string();
-        audit::append(
-            &mut locked.tx,
-            &AuditRecord {
-                county: &locked.scope.county,
-                entity: "suggestion",
-                entity_id: &id,
-                action: action.as_str(),
-                actor_id: &locked.scope.caller.id,
-                from_state: from.as_str(),
-                to_state: to.as_str(),
-                detail,
-                at: locked.now,
-            },
-        )
-        .await?;
+        let actor = locked.scope.caller.id.clone();
+        locked.audit(action.as_str(), &actor, from.as_str(), to, detail).await?;
         Ok(locked.row.version + 1)
     }
 
@@ -205,7 +222,7 @@ impl SuggestionApi {
         let row = store::get(&mut conn, &scope.county, id).await?.ok_or_else(|| Error::NotFound(id.to_string()))?;
         let assignment = store::current_assignment(&mut conn, id).await?;
         let relations = relations(&scope.caller, &row, assignment.as_ref());
-        if relations.is_empty() || (row.state() == State::Draft && !relations.contains(&Relation::Author)) {
+        if !may_see(&relations, row.state()) {
             return Err(Error::NotFound(id.to_string()));
         }
         let history = store::history(&mut conn, id).await?;
@@ -1231,23 +1248,9 @@ impl SuggestionApi {
 
 /// The audit entry of a suggestion's creation.
 async fn audit_creation(locked: &mut Locked, action: &str, to: State) -> Result<()> {
-    let id = locked.row.id.to_string();
-    audit::append(
-        &mut locked.tx,
-        &AuditRecord {
-            county: &locked.scope.county,
-            entity: "suggestion",
-            entity_id: &id,
-            action,
-            actor_id: &locked.scope.caller.id,
-            from_state: "",
-            to_state: to.as_str(),
-            detail: json!({"number": locked.row.number(), "kind": locked.row.kind}),
-            at: locked.now,
-        },
-    )
-    .await?;
-    Ok(())
+    let detail = json!({"number": locked.row.number(), "kind": locked.row.kind});
+    let actor = locked.scope.caller.id.clone();
+    locked.audit(action, &actor, "", to, detail).await
 }
 
 /// The audit entry of an automatic change (auto-assignment).
@@ -1258,23 +1261,7 @@ async fn audit_system(
     to: State,
     detail: serde_json::Value,
 ) -> Result<()> {
-    let id = locked.row.id.to_string();
-    audit::append(
-        &mut locked.tx,
-        &AuditRecord {
-            county: &locked.scope.county,
-            entity: "suggestion",
-            entity_id: &id,
-            action: action.as_str(),
-            actor_id: "system",
-            from_state: from.as_str(),
-            to_state: to.as_str(),
-            detail,
-            at: locked.now,
-        },
-    )
-    .await?;
-    Ok(())
+    locked.audit(action.as_str(), "system", from.as_str(), to, detail).await
 }
 
 fn filters(req: &pb::ListSuggestionsRequest) -> Result<store::Filters> {
