@@ -17,18 +17,24 @@ pub struct Page {
     pub before: Option<Uuid>,
 }
 
+/// The page size a request asks for: the default for 0 or none, at most [`MAX_PAGE_SIZE`].
+/// Lists keyed by something other than UUIDv7 ids use it with their own tokens.
+pub fn page_size(request: Option<&PageRequest>) -> Result<u32, FieldViolation> {
+    match request.map_or(0, |r| r.page_size) {
+        0 => Ok(DEFAULT_PAGE_SIZE),
+        n if n > MAX_PAGE_SIZE => {
+            Err(FieldViolation::new("page.page_size", format!("must be at most {MAX_PAGE_SIZE}")))
+        }
+        n => Ok(n),
+    }
+}
+
 impl Page {
     /// Validates a wire page request; `None` means the first page of default size.
     pub fn parse(request: Option<&PageRequest>) -> Result<Self, FieldViolation> {
+        let size = page_size(request)?;
         let Some(request) = request else {
-            return Ok(Self { size: DEFAULT_PAGE_SIZE, before: None });
-        };
-        let size = match request.page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            n if n > MAX_PAGE_SIZE => {
-                return Err(FieldViolation::new("page.page_size", format!("must be at most {MAX_PAGE_SIZE}")));
-            }
-            n => n,
+            return Ok(Self { size, before: None });
         };
         let before = if request.page_token.is_empty() {
             None

@@ -958,11 +958,7 @@ impl SuggestionApi {
         let id = id_of("suggestion_id", &req.suggestion_id)?;
         // Whoever may see the suggestion may see its history.
         self.view(&scope, id).await?;
-        let size = match req.page.as_ref().map_or(0, |p| p.page_size) {
-            0 => 50,
-            n if n > 200 => return Err(Error::invalid("page.page_size", "must be at most 200")),
-            n => i64::from(n),
-        };
+        let size = i64::from(renda_platform::page::page_size(req.page.as_ref())?);
         let after = match req.page.as_ref().map(|p| p.page_token.as_str()).filter(|t| !t.is_empty()) {
             None => None,
             Some(token) => Some(
