@@ -1066,9 +1066,17 @@ impl SuggestionApi {
     async fn confirm_deadlines(tx: &mut PgConnection, year: i32, by: &str, now: DateTime<Utc>) -> Result<usize> {
         let calendar = store::calendar(&mut *tx).await?;
         let waiting = store::provisional_assignments(&mut *tx, year).await?;
+        let mut policies: std::collections::HashMap<String, Policy> = std::collections::HashMap::new();
         for a in &waiting {
             let Ok(county) = a.county.parse::<CountyCode>() else { continue };
-            let policy = store::policy(&mut *tx, &county).await?;
+            let policy = match policies.get(&a.county) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = store::policy(&mut *tx, &county).await?;
+                    policies.insert(a.county.clone(), p.clone());
+                    p
+                }
+            };
             let due = deadline::due_date(a.assigned_on, policy.period_for_round(a.round), &calendar);
             store::set_due_date(&mut *tx, a.assignment_id, due.due, due.provisional, &due.missing_years).await?;
             if due.due != a.due_date {
